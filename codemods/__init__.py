@@ -1,0 +1,1 @@
+"""The migration ladder: one module per step, installed as ``asyncshift.codemods``."""

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install everything a fresh machine lacks, then lint, type-check and run the whole suite.
+#   - a virtual environment in .venv with asyncshift and its dev/test extras (editable)
+#   - MariaDB (Debian's mariadb-server) when `mariadbd` is missing; the tests start and stop
+#     their own private server, so no system service is started here
+# Extra arguments go to pytest, e.g. `scripts/test.sh -k scoping -x`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
+  echo "== installing MariaDB (mariadbd is missing)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "== creating .venv with $($PYTHON --version)"
+  "$PYTHON" -m venv .venv
+fi
+echo "== installing asyncshift[dev]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+
+echo "== ruff"
+.venv/bin/ruff check src codemods tests benchmarks
+echo "== mypy"
+.venv/bin/mypy
+echo "== pytest"
+.venv/bin/pytest "$@"

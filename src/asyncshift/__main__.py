@@ -1,0 +1,5 @@
+import sys
+
+from asyncshift.cli import main
+
+sys.exit(main())
