@@ -1,0 +1,91 @@
+"""AsyncSessions keyed by asyncio task, without keeping any task alive.
+
+The keys are the task objects themselves, held weakly: never ``id(task)``, which CPython
+recycles as soon as the task is freed (sqlalchemy/sqlalchemy#8340). A session whose task ends
+without ``remove()`` is closed by a done-callback registered once, when the session is created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from asyncshift._closing import close_async_session
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def _running_task() -> asyncio.Task[object]:
+    task = asyncio.current_task()
+    if task is None:
+        raise RuntimeError(
+            "task_scoped_session() was used outside an asyncio task. Call it from async code "
+            "running on an asyncio event loop; sync code takes request_scoped_session()."
+        )
+    return task
+
+
+class TaskSessions:
+    __slots__ = ("_label", "_pending_closes", "_sessions")
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._sessions: weakref.WeakKeyDictionary[asyncio.Task[object], AsyncSession] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._pending_closes: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def get_or_create(self, create: Callable[[], AsyncSession]) -> AsyncSession:
+        task = _running_task()
+        session = self._sessions.get(task)
+        if session is None:
+            session = create()
+            self._adopt(task, session)
+        return session
+
+    def has(self) -> bool:
+        task = asyncio.current_task()
+        return task is not None and task in self._sessions
+
+    def set(self, session: AsyncSession) -> None:
+        task = _running_task()
+        if task in self._sessions:
+            self._sessions[task] = session
+        else:
+            self._adopt(task, session)
+
+    def clear(self) -> None:
+        task = asyncio.current_task()
+        if task is not None and self._sessions.pop(task, None) is not None:
+            task.remove_done_callback(self._on_task_done)
+
+    def _adopt(self, task: asyncio.Task[object], session: AsyncSession) -> None:
+        self._sessions[task] = session
+        task.add_done_callback(self._on_task_done)
+
+    def _on_task_done(self, task: asyncio.Task[object]) -> None:
+        session = self._sessions.pop(task, None)
+        if session is None:
+            return
+        closing = task.get_loop().create_task(close_async_session(session, self._label))
+        self._pending_closes.add(closing)
+        closing.add_done_callback(self._pending_closes.discard)
+
+    def detach_all(self) -> list[tuple[AsyncSession, asyncio.AbstractEventLoop]]:
+        """Forget every session (for the scope to close) and every done-callback."""
+        detached = []
+        for task, session in list(self._sessions.items()):
+            task.remove_done_callback(self._on_task_done)
+            detached.append((session, task.get_loop()))
+        self._sessions.clear()
+        return detached
+
+    async def wait_for_pending_closes(self) -> None:
+        if self._pending_closes:
+            await asyncio.gather(*self._pending_closes, return_exceptions=True)

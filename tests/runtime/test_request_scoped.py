@@ -1,0 +1,135 @@
+"""request_scoped_session: a real scoped_session keyed by the session scope."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from asyncshift import NoScopeError, ScopeClosedError, request_scoped_session, session_scope
+
+
+@pytest.fixture
+def engine(tmp_path: object) -> Iterator[Engine]:
+    engine = create_engine(f"sqlite:///{tmp_path}/db.sqlite", poolclass=QueuePool, pool_size=5)
+    yield engine
+    engine.dispose()
+
+
+def test_is_a_real_scoped_session_with_its_proxies(engine: Engine) -> None:
+    factory = sessionmaker(engine)
+    registry = request_scoped_session(factory)
+    assert isinstance(registry, scoped_session)
+    assert registry.session_factory is factory
+    with session_scope():
+        assert registry.execute(text("SELECT 41 + 1")).scalar_one() == 42
+        assert isinstance(registry(), Session)
+
+
+def test_one_session_per_scope_shared_by_its_threads(engine: Engine) -> None:
+    registry = request_scoped_session(sessionmaker(engine))
+    seen: list[Session] = []
+    with session_scope():
+        main = registry()
+        # FastAPI copies the context into its worker threads; so does this.
+        context = contextvars.copy_context()
+        worker = threading.Thread(target=context.run, args=(lambda: seen.append(registry()),))
+        worker.start()
+        worker.join()
+        assert seen == [main]
+    with session_scope():
+        assert registry() is not main
+
+
+def test_scope_end_closes_and_forgets_the_session(engine: Engine) -> None:
+    registry = request_scoped_session(sessionmaker(engine))
+    with session_scope():
+        session = registry()
+        session.execute(text("SELECT 1"))
+        assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    with pytest.raises(InvalidRequestError, match="permanently closed"):
+        session.execute(text("SELECT 1"))
+
+
+def test_outside_a_scope_it_is_thread_local_as_before(engine: Engine) -> None:
+    registry = request_scoped_session(sessionmaker(engine))
+    here = registry()
+    assert registry() is here
+    other: list[Session] = []
+    thread = threading.Thread(target=lambda: other.append(registry()))
+    thread.start()
+    thread.join()
+    assert other[0] is not here
+    registry.remove()
+
+
+def test_strict_registry_outside_a_scope_says_how_to_open_one(engine: Engine) -> None:
+    registry = request_scoped_session(sessionmaker(engine), strict=True)
+    with pytest.raises(NoScopeError, match=r"add_middleware\(SessionScopeMiddleware\)"):
+        registry()
+    with pytest.raises(NoScopeError, match=r"session_scope\(\)"):
+        registry.execute(text("SELECT 1"))
+    registry.remove()  # removing nothing is not misuse
+    with session_scope():
+        registry.execute(text("SELECT 1"))
+
+
+def test_use_after_the_scope_ended_is_a_clear_error(engine: Engine) -> None:
+    registry = request_scoped_session(sessionmaker(engine))
+    with session_scope():
+        # Work that outlives its request keeps a copy of the request's context.
+        leftover = contextvars.copy_context()
+    with pytest.raises(ScopeClosedError, match=r"has ended.*session_scope\(\)"):
+        leftover.run(registry)
+
+
+def test_a_failing_close_is_logged_and_the_other_sessions_still_close(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    class CloseFails(Session):
+        def close(self) -> None:
+            super().close()
+            raise RuntimeError("close failed")
+
+    failing = request_scoped_session(sessionmaker(engine, class_=CloseFails))
+    healthy = request_scoped_session(sessionmaker(engine))
+    with session_scope("GET /items"):
+        failing.execute(text("SELECT 1"))
+        healthy.execute(text("SELECT 1"))
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert "GET /items" in caplog.text
+    assert "close failed" in caplog.text
+    assert [r.levelno for r in caplog.records] == [logging.ERROR]
+    with session_scope():  # the scope was popped: a new one starts clean
+        assert healthy() is not None
+
+
+def test_remove_inside_a_scope_closes_only_that_session(engine: Engine) -> None:
+    registry = request_scoped_session(sessionmaker(engine))
+    with session_scope():
+        first = registry()
+        first.execute(text("SELECT 1"))
+        registry.remove()
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert registry() is not first
+
+
+def test_scoped_session_kwargs_create_a_tracked_session(engine: Engine) -> None:
+    registry = request_scoped_session(sessionmaker(engine))
+    with session_scope():
+        session = registry(autoflush=False)
+        assert session.autoflush is False
+        assert registry() is session
+        with pytest.raises(InvalidRequestError, match="already present"):
+            registry(autoflush=True)
+        session.execute(text("SELECT 1"))
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
