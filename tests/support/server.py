@@ -19,11 +19,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(app: ASGIApp, *, startup_timeout: float = 10.0) -> Iterator[str]:
+def running_server(
+    app: ASGIApp, *, log_level: str = "warning", startup_timeout: float = 10.0
+) -> Iterator[str]:
     """Serve ``app`` until the block ends; yields its base URL."""
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
+        app, host="127.0.0.1", port=port, log_level=log_level, lifespan="on", access_log=False
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
