@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from sqlalchemy.engine import Connection
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.orm import Session
@@ -31,9 +33,27 @@ def mark_unusable(session: Session) -> None:
         session._close_state = _PERMANENTLY_CLOSED  # type: ignore[assignment]
 
 
+def _release_connections(session: Session) -> None:
+    """Return the session's own connections to the pool with a single ROLLBACK.
+
+    ``Session.close()`` closes the transaction first and the connection after, so the pool no
+    longer knows the connection was just rolled back and rolls it back again: two round trips
+    where one does (SQLAlchemy 2.0 and 2.1). Closing the connection while its transaction is
+    still open lets SQLAlchemy skip the pool's reset. Connections the session was handed from
+    outside (``autoclose`` false: a test's outer transaction, say) are left alone, as
+    ``Session.close()`` leaves them.
+    """
+    transaction = session.get_transaction()
+    for entry in list(getattr(transaction, "_connections", {}).values()):
+        connection, autoclose = entry[0], entry[-1]
+        if autoclose is True and isinstance(connection, Connection):
+            connection.close()
+
+
 def close_sync_sessions(sessions: Iterable[Session], label: str) -> None:
     for session in sessions:
         try:
+            _release_connections(session)
             session.close()
         except Exception:
             logger.exception(
