@@ -1,0 +1,69 @@
+"""Pre-ping that pays a round trip only when a connection has idled long enough to be dead.
+
+``pool_pre_ping=True`` pings on *every* checkout. Legacy thread-local sessions rarely check out
+(they keep one connection per thread, which is the F1 bug), so once request scoping fixes F1,
+every request starts paying a ping it never paid before. A connection the pool handed out a
+moment ago is as alive as one can know without asking, so ask only after it has idled for
+longer than a threshold safely below the server's idle timeout.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import ConnectionPoolEntry, Pool
+
+_IDLE_SINCE = "asyncshift_idle_since"
+_PING_AFTER = "asyncshift_ping_after"
+
+
+def ping_when_idle(engine: Engine | AsyncEngine, idle_seconds: float = 30.0) -> None:
+    """Replace the engine's pre-ping by one that pings only connections idle > ``idle_seconds``.
+
+    On MySQL and MariaDB the threshold is also capped at half of each connection's own
+    ``wait_timeout``, read once when the connection is made, so a server (or an
+    ``init_command``) with a short timeout is handled without configuration. A connection found
+    dead is replaced transparently, as with ``pool_pre_ping``. What this gives up: a connection
+    killed by something other than idleness (a server restart) within the threshold fails one
+    request; SQLAlchemy then invalidates the whole pool, so the next requests reconnect.
+    """
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    pool = sync_engine.pool
+    pool._pre_ping = False
+    is_mysql = sync_engine.dialect.name in ("mysql", "mariadb")
+
+    @event.listens_for(pool, "connect")
+    def on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+        limit = idle_seconds
+        if is_mysql:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT @@SESSION.wait_timeout")
+                (wait_timeout,) = cursor.fetchone()
+            finally:
+                cursor.close()
+            limit = min(limit, float(wait_timeout) / 2)
+        record.info[_PING_AFTER] = limit
+
+    @event.listens_for(pool, "checkin")
+    def on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        limit = record.info.get(_PING_AFTER, idle_seconds)
+        if idle_since is None or time.monotonic() - idle_since <= limit:
+            return
+        if not _ping(pool, dbapi_connection):
+            # The pool catches this, replaces the connection and checks out again.
+            raise exc.DisconnectionError("the connection idled past the server's timeout")
+
+
+def _ping(pool: Pool, dbapi_connection: Any) -> bool:
+    return bool(pool._dialect._do_ping_w_event(dbapi_connection))
