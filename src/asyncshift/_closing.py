@@ -19,6 +19,9 @@ try:  # SQLAlchemy >= 2.0.22
 except (ImportError, AttributeError):  # pragma: no cover - older 2.0 releases
     _PERMANENTLY_CLOSED = None
 
+# Whether a session whose scope ended can be made to refuse new work (SQLAlchemy >= 2.0.22).
+CAN_CLOSE_FOR_GOOD = _PERMANENTLY_CLOSED is not None
+
 logger = logging.getLogger("asyncshift")
 
 
@@ -29,7 +32,7 @@ def mark_unusable(session: Session) -> None:
     a pooled connection that no scope will ever return: F1 and F3 again, by another door. This
     is the state SQLAlchemy gives a session made with ``close_resets_only=False``.
     """
-    if _PERMANENTLY_CLOSED is not None and hasattr(session, "_close_state"):
+    if CAN_CLOSE_FOR_GOOD and hasattr(session, "_close_state"):
         session._close_state = _PERMANENTLY_CLOSED  # type: ignore[assignment]
 
 

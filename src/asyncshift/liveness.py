@@ -13,9 +13,9 @@ import time
 from typing import Any
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import ConnectionPoolEntry, Pool
+from sqlalchemy.pool import ConnectionPoolEntry
 
 _IDLE_SINCE = "asyncshift_idle_since"
 _PING_AFTER = "asyncshift_ping_after"
@@ -60,10 +60,18 @@ def ping_when_idle(engine: Engine | AsyncEngine, idle_seconds: float = 30.0) -> 
         limit = record.info.get(_PING_AFTER, idle_seconds)
         if idle_since is None or time.monotonic() - idle_since <= limit:
             return
-        if not _ping(pool, dbapi_connection):
+        if not _ping(sync_engine.dialect, dbapi_connection):
             # The pool catches this, replaces the connection and checks out again.
             raise exc.DisconnectionError("the connection idled past the server's timeout")
 
 
-def _ping(pool: Pool, dbapi_connection: Any) -> bool:
-    return bool(pool._dialect._do_ping_w_event(dbapi_connection))
+def _ping(dialect: Dialect, dbapi_connection: Any) -> bool:
+    ping_with_events = getattr(dialect, "_do_ping_w_event", None)
+    if ping_with_events is not None:
+        return bool(ping_with_events(dbapi_connection))
+    try:  # early 2.0 releases: do_ping raises where later ones return False
+        return bool(dialect.do_ping(dbapi_connection))
+    except Exception as error:
+        if dialect.is_disconnect(error, dbapi_connection, None):  # type: ignore[arg-type]
+            return False
+        raise
