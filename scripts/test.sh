@@ -29,3 +29,22 @@ echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"
 .venv/bin/pytest "$@"
+
+# The oldest supported combination, beside the newest: Python 3.10 (when this machine has it)
+# with the lower bounds in constraints/oldest.txt. ASYNCSHIFT_SKIP_OLDEST=1 skips it locally.
+if [ "${ASYNCSHIFT_SKIP_OLDEST:-0}" != 1 ]; then
+  OLD_PYTHON=""
+  for candidate in python3.10 "$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)"; do
+    if [ -n "$candidate" ] && "$candidate" --version >/dev/null 2>&1; then OLD_PYTHON=$candidate; break; fi
+  done
+  if [ -z "$OLD_PYTHON" ]; then
+    echo "== oldest combination: no Python 3.10 here, using $($PYTHON --version)"
+    OLD_PYTHON=$PYTHON
+  fi
+  if [ ! -x .venv-oldest/bin/python ]; then
+    "$OLD_PYTHON" -m venv .venv-oldest
+  fi
+  echo "== oldest combination: $(.venv-oldest/bin/python --version), constraints/oldest.txt"
+  .venv-oldest/bin/python -m pip install -q --disable-pip-version-check -c constraints/oldest.txt -e ".[test]"
+  .venv-oldest/bin/pytest -q -p no:cacheprovider --ignore=tests/packaging "$@"
+fi
