@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from asyncshift.guards import allow_blocking
 from asyncshift.scope import SessionScope, _current_scope, note_serving, session_scope
 
 WSGIEnviron = dict[str, Any]
@@ -38,7 +39,9 @@ class SessionScopeMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
+            # Lifespan: nothing is served yet, so startup work may block (guards stand aside).
+            with allow_blocking():
+                await self.app(scope, receive, send)
             return
         note_serving()
         async with session_scope(_label(scope)):
