@@ -66,11 +66,11 @@ class Loop:
         yield
 
     def raise_thread_tokens(self) -> None:
-        def more_tokens() -> None:
+        async def more_tokens() -> None:  # in a task: older anyio insists
             anyio.to_thread.current_default_thread_limiter().total_tokens = REQUESTS * 2
 
         assert self.loop is not None
-        self.loop.call_soon_threadsafe(more_tokens)
+        asyncio.run_coroutine_threadsafe(more_tokens(), self.loop).result(timeout=10)
 
 
 async def fire(url: str, completed: list[int]) -> list[asyncio.Task[httpx.Response]]:
@@ -125,10 +125,17 @@ async def test_legacy_depends_get_db_stalls_at_100_concurrent_requests(engine: E
         tasks = await fire(url, completed)
         is_stalled = await stalled(completed)
         done_while_stalled = len(completed)
-        server_loop.raise_thread_tokens()  # unstick it, so the test can end cleanly
-        with anyio.fail_after(30):
-            await asyncio.gather(*tasks)
-    print(f"F2 legacy: stalled={is_stalled} with {done_while_stalled}/{REQUESTS} completed")
+        # Unstick it so that the server can shut down; whatever still hangs is abandoned (the
+        # worker threads are daemons, and the client gives up here).
+        server_loop.raise_thread_tokens()
+        await asyncio.wait(tasks, timeout=10)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    print(
+        f"F2 legacy: stalled={is_stalled} with {done_while_stalled}/{REQUESTS} completed; "
+        f"{len(completed)} after unsticking"
+    )
     assert is_stalled and done_while_stalled < REQUESTS
 
 
