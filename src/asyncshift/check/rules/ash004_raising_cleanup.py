@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from asyncshift.check.finding import Finding
+from asyncshift.check.registry import rule
+from asyncshift.check.rules._hazards import hazards
+from asyncshift.model.facts import FileFacts
+from asyncshift.model.repo import RepoFacts
+
+
+@rule("ASH004", "raising-cleanup", "cleanup that can raise before the session is released (F3)")
+def check(facts: FileFacts, repo: RepoFacts) -> Iterator[Finding]:
+    return hazards(facts, "ASH004")

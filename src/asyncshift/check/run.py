@@ -1,0 +1,71 @@
+"""check: read every file once, merge the repository facts, run the selected rules."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncshift.check.rules  # noqa: F401 - registers the rules
+from asyncshift.check.finding import Finding
+from asyncshift.check.registry import RULES
+from asyncshift.model.facts import FileFacts
+from asyncshift.model.repo import RepoFacts
+from asyncshift.runner import FileResult, discover, read_facts
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    files_read: int = 0
+    skipped: list[FileResult] = field(default_factory=list)
+
+    def by_rule(self) -> Counter[str]:
+        return Counter(f.code for f in self.findings)
+
+
+def selected_rules(select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[str]:
+    unknown = [c for c in (*select, *ignore) if not any(code.startswith(c) for code in RULES)]
+    if unknown:
+        raise ValueError(f"unknown rule code(s) {', '.join(unknown)}; known: {', '.join(RULES)}")
+    chosen = [c for c in RULES if not select or any(c.startswith(s) for s in select)]
+    return [c for c in chosen if not any(c.startswith(i) for i in ignore)]
+
+
+def _suppressed(finding: Finding, facts: FileFacts) -> bool:
+    codes = facts.suppressions.get(finding.line, set())
+    return "*" in codes or finding.code in codes
+
+
+def check_facts(files: Iterable[FileFacts], codes: Sequence[str]) -> list[Finding]:
+    repo = RepoFacts.merge(files)
+    findings = []
+    for facts in repo.files:
+        for code in codes:
+            findings += [f for f in RULES[code].run(facts, repo) if not _suppressed(f, facts)]
+    return sorted(set(findings))
+
+
+def check_paths(
+    paths: Iterable[str | Path], select: Sequence[str] = (), ignore: Sequence[str] = ()
+) -> Report:
+    codes = selected_rules(select, ignore)
+    report = Report()
+    facts: list[FileFacts] = []
+    for path in discover(paths):
+        result = read_facts(path)
+        if result.facts is not None:
+            facts.append(result.facts)
+            report.files_read += 1
+        else:
+            report.skipped.append(result)
+    report.findings = check_facts(facts, codes)
+    return report
+
+
+def check_source(source: str, path: str = "<snippet>", codes: Sequence[str] = ()) -> list[Finding]:
+    """The pure text-in, findings-out core, for one file (tests, editors)."""
+    from asyncshift.model.facts import collect_facts
+
+    return check_facts([collect_facts(path, source)], codes or list(RULES))

@@ -1,0 +1,396 @@
+"""One pass over one file: the facts every rule and step reads, compact and picklable.
+
+Facts that need the whole repository (is this name a sync session factory? is there an ASGI
+app at all?) are recorded as candidates here and settled in ``RepoFacts``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import (
+    CodeRange,
+    MetadataWrapper,
+    PositionProvider,
+    QualifiedNameProvider,
+)
+
+from asyncshift.model import names
+
+_SUPPRESSION = re.compile(r"#\s*asyncshift:\s*ignore(?:\[([A-Z0-9,\s]+)\])?")
+
+
+@dataclass(frozen=True)
+class Place:
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class ScopedRegistryFact:
+    name: str
+    place: Place
+    thread_local: bool
+
+
+@dataclass(frozen=True)
+class EngineFact:
+    place: Place
+    pool_size: int | None  # None: not given literally
+    max_overflow: int | None
+    pool_timeout: float | None
+    pool_timeout_given: bool  # a literal pool_timeout (None included) was passed
+
+
+@dataclass(frozen=True)
+class SessionCall:
+    """An un-awaited session method call inside ``async def``.
+
+    ``receiver`` says why the receiver may be a sync session: ``"sync"`` when the file alone
+    proves it (an annotation, ``Session(engine)``), else the name of the factory or registry it
+    came from, settled against the repository's known sync factories.
+    """
+
+    place: Place
+    function: str
+    method: str
+    receiver: str
+    factory: str | None
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """A finding the file alone settles: code, place, and the words for it."""
+
+    code: str
+    place: Place
+    message: str
+
+
+@dataclass
+class FileFacts:
+    path: str
+    has_asgi_app: bool = False
+    sync_factories: set[str] = field(default_factory=set)  # module-level sessionmaker/registries
+    scoped_registries: list[ScopedRegistryFact] = field(default_factory=list)
+    engines: list[EngineFact] = field(default_factory=list)
+    session_calls: list[SessionCall] = field(default_factory=list)
+    registry_closes: list[tuple[Place, str]] = field(default_factory=list)
+    hazards: list[Hazard] = field(default_factory=list)
+    suppressions: dict[int, set[str]] = field(default_factory=dict)  # line -> codes; "*": all
+
+
+def _literal(node: cst.BaseExpression) -> tuple[bool, float | None]:
+    """(is a literal number or None, its value)."""
+    if isinstance(node, cst.Name) and node.value == "None":
+        return True, None
+    if isinstance(node, cst.Integer | cst.Float):
+        return True, float(node.evaluated_value)
+    return False, None
+
+
+def _suppressions(source: str) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    for number, line in enumerate(source.splitlines(), start=1):
+        match = _SUPPRESSION.search(line)
+        if match:
+            codes = match.group(1)
+            found[number] = {c.strip() for c in codes.split(",")} if codes else {"*"}
+    return found
+
+
+class _Collector(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+
+    def __init__(self, facts: FileFacts) -> None:
+        super().__init__()
+        self.facts = facts
+        self.functions: list[cst.FunctionDef] = []
+        self.async_depth = 0
+        self.sync_vars: list[dict[str, str | None]] = []  # per function: var -> factory
+        self.middleware_classes = 0
+        self.module_assignments: dict[int, str] = {}  # id(call) -> the name it is bound to
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def place(self, node: cst.CSTNode) -> Place:
+        position = self.get_metadata(PositionProvider, node)
+        assert isinstance(position, CodeRange)
+        return Place(position.start.line, position.start.column + 1)
+
+    def qualified(self, node: cst.CSTNode) -> set[str]:
+        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+
+    def is_(self, node: cst.CSTNode, wanted: set[str]) -> bool:
+        return bool(self.qualified(node) & wanted)
+
+    @property
+    def in_async(self) -> bool:
+        return bool(self.functions) and self.functions[-1].asynchronous is not None
+
+    # -- module level ---------------------------------------------------------------------------
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if self.is_(func, names.ASGI_APPS):
+            self.facts.has_asgi_app = True
+        if self.is_(func, names.CREATE_ENGINE):
+            self._engine(node)
+        if self.is_(func, names.SCOPED_SESSION):
+            self._scoped(node)
+        if self.middleware_classes and self._creates_or_releases_session(node):
+            self.facts.hazards.append(
+                names_hazard_middleware(self.place(node), "BaseHTTPMiddleware")
+            )
+        if self.in_async:
+            self._async_call(node)
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "close"
+            and isinstance(func.value, cst.Name)
+            and not any(func.value.value in scope for scope in self.sync_vars)
+        ):
+            self.facts.registry_closes.append((self.place(node), func.value.value))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self.functions or not isinstance(node.value, cst.Call):
+            return
+        func = node.value.func
+        if self.is_(func, names.SESSIONMAKERS | names.SCOPED_SESSION | names.REQUEST_SCOPED):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self.facts.sync_factories.add(target.target.value)
+
+    def _engine(self, node: cst.Call) -> None:
+        values: dict[str, float | None] = {}
+        given: set[str] = set()
+        for arg in node.args:
+            if arg.keyword and arg.keyword.value in ("pool_size", "max_overflow", "pool_timeout"):
+                is_literal, value = _literal(arg.value)
+                if is_literal:
+                    values[arg.keyword.value] = value
+                    given.add(arg.keyword.value)
+        if not given:
+            return
+        size, overflow = values.get("pool_size"), values.get("max_overflow")
+        self.facts.engines.append(
+            EngineFact(
+                place=self.place(node),
+                pool_size=int(size) if size is not None else None,
+                max_overflow=int(overflow) if overflow is not None else None,
+                pool_timeout=values.get("pool_timeout"),
+                pool_timeout_given="pool_timeout" in given,
+            )
+        )
+
+    def _scoped(self, node: cst.Call) -> None:
+        scopefunc = next(
+            (a.value for a in node.args if a.keyword and a.keyword.value == "scopefunc"), None
+        )
+        thread_local = scopefunc is None or self.is_(scopefunc, names.THREAD_SCOPEFUNCS)
+        parent_name = self._assigned_name(node)
+        self.facts.scoped_registries.append(
+            ScopedRegistryFact(parent_name or "scoped_session", self.place(node), thread_local)
+        )
+
+    def _assigned_name(self, node: cst.Call) -> str | None:
+        return self.module_assignments.get(id(node))
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for statement in node.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call):
+                    target = small.targets[0].target
+                    if isinstance(target, cst.Name):
+                        self.module_assignments[id(small.value)] = target.value
+
+    # -- classes: BaseHTTPMiddleware that manages sessions ----------------------------------------
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if any(self.is_(base.value, names.BASE_HTTP_MIDDLEWARE) for base in node.bases):
+            self.middleware_classes += 1
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        if any(self.is_(base.value, names.BASE_HTTP_MIDDLEWARE) for base in node.bases):
+            self.middleware_classes -= 1
+
+    def _creates_or_releases_session(self, node: cst.Call) -> bool:
+        func = node.func
+        if isinstance(func, cst.Name) and func.value in self.facts.sync_factories:
+            return True
+        if self.is_(func, names.SYNC_SESSION_CLASSES | names.SESSIONMAKERS):
+            return True
+        return (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in names.RELEASES
+            and isinstance(func.value, cst.Name)
+            and func.value.value in self.facts.sync_factories
+        )
+
+    # -- functions --------------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node)
+        known: dict[str, str | None] = {}
+        for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+            annotation = param.annotation
+            if annotation is not None and self._is_sync_session_type(annotation.annotation):
+                known[param.name.value] = None
+        self.sync_vars.append(known)
+        if self._is_http_middleware(node):
+            self.middleware_classes += 1
+        self._cleanup_hazards(node)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._is_http_middleware(node):
+            self.middleware_classes -= 1
+        self.functions.pop()
+        self.sync_vars.pop()
+
+    def _is_http_middleware(self, node: cst.FunctionDef) -> bool:
+        return any(
+            m.matches(
+                d.decorator,
+                m.Call(func=m.Attribute(attr=m.Name("middleware")), args=[m.Arg(m.SimpleString())]),
+            )
+            for d in node.decorators
+        )
+
+    def _is_sync_session_type(self, annotation: cst.BaseExpression) -> bool:
+        if self.is_(annotation, names.SYNC_SESSION_CLASSES | names.SCOPED_SESSION):
+            return True
+        if isinstance(annotation, cst.Subscript):  # Annotated[Session, Depends(...)]
+            first = annotation.slice[0].slice
+            return isinstance(first, cst.Index) and self._is_sync_session_type(first.value)
+        return False
+
+    def _factory_of(self, value: cst.BaseExpression) -> str | bool | None:
+        """For ``x = <value>``: the factory name, None if surely sync, False if not a session."""
+        if not isinstance(value, cst.Call):
+            return False
+        if self.is_(value.func, names.SYNC_SESSION_CLASSES):
+            return None
+        if isinstance(value.func, cst.Name):
+            return value.func.value
+        return False
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        if not self.sync_vars or not isinstance(original_node.targets[0].target, cst.Name):
+            return
+        factory = self._factory_of(original_node.value)
+        if factory is not False:
+            self.sync_vars[-1][original_node.targets[0].target.value] = factory  # type: ignore[assignment]
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if not self.sync_vars or node.asname is None:
+            return
+        target = node.asname.name
+        factory = self._factory_of(node.item)
+        if isinstance(target, cst.Name) and factory is not False:
+            self.sync_vars[-1][target.value] = factory  # type: ignore[assignment]
+
+    # -- async functions: sync session I/O and blocking calls -------------------------------------
+
+    def _async_call(self, node: cst.Call) -> None:
+        function = self.functions[-1].name.value
+        for qualified in self.qualified(node.func):
+            advice = names.BLOCKING_CALLS.get(qualified)
+            if advice:
+                self.facts.hazards.append(
+                    Hazard("ASH007", self.place(node), f"{advice} (in async def {function})")
+                )
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in names.SESSION_IO):
+            return
+        if not isinstance(func.value, cst.Name):
+            return
+        receiver = func.value.value
+        known = self.sync_vars[-1]
+        if receiver in known:
+            factory = known[receiver]
+            self.facts.session_calls.append(
+                SessionCall(self.place(node), function, func.attr.value, receiver, factory)
+            )
+        elif not self._shadowed(receiver):
+            # Maybe a module-level registry used directly: `Session.query(...)`.
+            self.facts.session_calls.append(
+                SessionCall(self.place(node), function, func.attr.value, receiver, receiver)
+            )
+
+    def _shadowed(self, name: str) -> bool:
+        return any(name in scope for scope in self.sync_vars[:-1])
+
+    def visit_Await(self, node: cst.Await) -> bool:
+        return False  # an awaited call is async by construction: nothing below it to report
+
+    # -- cleanup that can raise before the session is released (F3) ------------------------------
+
+    def _cleanup_hazards(self, node: cst.FunctionDef) -> None:
+        if not m.findall(node.body, m.Yield()):
+            return
+        for block in m.findall(node.body, m.IndentedBlock()):
+            assert isinstance(block, cst.IndentedBlock)
+            self._scan_block(node.name.value, list(block.body), after_yield=False)
+        for try_node in m.findall(node.body, m.Try()):
+            assert isinstance(try_node, cst.Try)
+            final = try_node.finalbody
+            if final is not None and isinstance(final.body, cst.IndentedBlock):
+                self._scan_block(node.name.value, list(final.body.body), after_yield=True)
+
+    def _scan_block(self, function: str, body: list[cst.BaseStatement], after_yield: bool) -> None:
+        raising: cst.Call | None = None
+        for statement in body:
+            if not after_yield:
+                after_yield = bool(m.findall(statement, m.Yield())) and not isinstance(
+                    statement, cst.Try
+                )
+                continue
+            call = _statement_call(statement)
+            if call is None:
+                continue
+            method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+            if method in names.RAISING_CLEANUP and raising is None:
+                raising = call
+            elif method in names.RELEASES and raising is not None:
+                self.facts.hazards.append(
+                    Hazard(
+                        "ASH004",
+                        self.place(raising),
+                        f"in {function}: `.{raising.func.attr.value}()` can raise before "  # type: ignore[attr-defined]
+                        f"`.{method}()` releases the session, leaving it (and its connection) "
+                        "bound for later requests (F3); release it in a `finally:` first, or "
+                        "scope it with request_scoped_session + SessionScopeMiddleware",
+                    )
+                )
+                return
+
+
+def _statement_call(statement: cst.BaseStatement) -> cst.Call | None:
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+        expr = statement.body[0]
+        if isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Call):
+            return expr.value
+    return None
+
+
+def names_hazard_middleware(place: Place, where: str) -> Hazard:
+    return Hazard(
+        "ASH005",
+        place,
+        f"sessions created or closed in a {where} (or @app.middleware('http')): it runs the "
+        "app in another task, so context-scoped sessions and their teardown drift apart. Use "
+        "the pure ASGI SessionScopeMiddleware and let it close them",
+    )
+
+
+def collect_facts(path: str, source: str) -> FileFacts:
+    """Parse ``source`` once and collect its facts; raises ``libcst.ParserSyntaxError``."""
+    module = cst.parse_module(source)
+    facts = FileFacts(path=path, suppressions=_suppressions(source))
+    MetadataWrapper(module, unsafe_skip_copy=True).visit(_Collector(facts))
+    return facts
