@@ -11,20 +11,19 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import (
-    CodeRange,
-    MetadataWrapper,
-    PositionProvider,
-    QualifiedNameProvider,
-)
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from asyncshift.model import names
+from asyncshift.model.imports import ImportAliases, qualify
 
 _SUPPRESSION = re.compile(r"#\s*asyncshift:\s*ignore(?:\[([A-Z0-9,\s]+)\])?")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Place:
+    """Filled in after the pass, and only if the file has anything to report: positions cost
+    a second pass over the whole file."""
+
     line: int
     col: int
 
@@ -102,12 +101,13 @@ def _suppressions(source: str) -> dict[int, set[str]]:
     return found
 
 
-class _Collector(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+class _Collector(ImportAliases):
+    """One pass: imports are recorded as they come, which is before their uses in practice."""
 
     def __init__(self, facts: FileFacts) -> None:
         super().__init__()
         self.facts = facts
+        self.pending_places: list[tuple[cst.CSTNode, Place]] = []
         self.functions: list[cst.FunctionDef] = []
         self.async_depth = 0
         self.sync_vars: list[dict[str, str | None]] = []  # per function: var -> factory
@@ -117,12 +117,15 @@ class _Collector(cst.CSTVisitor):
     # -- helpers --------------------------------------------------------------------------------
 
     def place(self, node: cst.CSTNode) -> Place:
-        position = self.get_metadata(PositionProvider, node)
-        assert isinstance(position, CodeRange)
-        return Place(position.start.line, position.start.column + 1)
+        place = Place(0, 0)
+        self.pending_places.append((node, place))
+        return place
 
     def qualified(self, node: cst.CSTNode) -> set[str]:
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+        if not isinstance(node, cst.BaseExpression):
+            return set()
+        name = qualify(node, self.aliases)
+        return {name} if name else set()
 
     def is_(self, node: cst.CSTNode, wanted: set[str]) -> bool:
         return bool(self.qualified(node) & wanted)
@@ -392,5 +395,12 @@ def collect_facts(path: str, source: str) -> FileFacts:
     """Parse ``source`` once and collect its facts; raises ``libcst.ParserSyntaxError``."""
     module = cst.parse_module(source)
     facts = FileFacts(path=path, suppressions=_suppressions(source))
-    MetadataWrapper(module, unsafe_skip_copy=True).visit(_Collector(facts))
+    collector = _Collector(facts)
+    module.visit(collector)
+    if collector.pending_places:
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        for node, place in collector.pending_places:
+            position = positions[node]
+            assert isinstance(position, CodeRange)
+            place.line, place.col = position.start.line, position.start.column + 1
     return facts
