@@ -1,1 +1,5 @@
-"""The migration ladder: one module per step, installed as ``asyncshift.codemods``."""
+"""The migration ladder: one module per step, installed as ``asyncshift.codemods``.
+
+Each step module registers itself with ``asyncshift.runner.steps.step`` and is imported here,
+so that importing this package builds the ladder. No step is written yet.
+"""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -31,12 +32,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="report where F1-F4 lurk (read-only)",
         description="Report hazards with stable codes. Exit 0: clean; 1: findings; 2: error.",
     )
-    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    check.add_argument("paths", nargs="*", metavar="PATH")
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
     check.add_argument("--select", type=_codes, default=[], help="only these codes (prefixes)")
     check.add_argument("--ignore", type=_codes, default=[], help="not these codes (prefixes)")
 
     commands.add_parser("rules", help="list the check rules and their codes")
+    commands.add_parser("steps", help="list the migration ladder's steps, in order")
+
+    apply = commands.add_parser(
+        "apply",
+        help="apply one ladder step",
+        description="Apply one step. Exit 0: nothing changed; 1: changed (or would); 2: error.",
+    )
+    apply.add_argument("step", metavar="STEP")
+    apply.add_argument("paths", nargs="*", metavar="PATH")
+    how = apply.add_mutually_exclusive_group()
+    how.add_argument("--diff", action="store_true", help="print a unified diff, write nothing")
+    how.add_argument("--check", action="store_true", help="exit 1 if anything would change")
     return parser
 
 
@@ -64,17 +77,66 @@ def _rules() -> int:
     return EXIT_CLEAN
 
 
+def _steps() -> int:
+    from asyncshift.runner.steps import ladder
+
+    steps = ladder()
+    if not steps:
+        print("no steps yet: the migration ladder is being built (see guides/cli.md)")
+    for position, step in enumerate(steps, start=1):
+        print(f"{position}. {step.name:<16} {step.summary}")
+    return EXIT_CLEAN
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from asyncshift.runner.apply import Mode, apply_step
+    from asyncshift.runner.steps import STEPS, ladder
+
+    step = STEPS.get(args.step)
+    if step is None:
+        known = ", ".join(s.name for s in ladder()) or "none yet"
+        print(f"asyncshift apply: unknown step {args.step!r} (steps: {known})", file=sys.stderr)
+        return EXIT_ERROR
+    mode: Mode = "diff" if args.diff else "check" if args.check else "write"
+    report = apply_step(step, args.paths, mode)
+    for outcome in report.outcomes:
+        if outcome.diff and mode == "diff":
+            print(outcome.diff, end="")
+        for line in outcome.reports:
+            print(f"{outcome.path}: left alone: {line}", file=sys.stderr)
+        if outcome.status in ("skipped", "failed"):
+            print(f"{outcome.status}: {outcome.path}: {outcome.reason}", file=sys.stderr)
+    verb = "would change" if mode != "write" else "changed"
+    print(
+        f"{step.name}: {report.count('changed')} files {verb}, {report.count('unchanged')} "
+        f"unchanged, {report.count('skipped')} skipped, {report.count('failed')} failed",
+        file=sys.stderr,
+    )
+    if report.count("failed"):
+        return EXIT_ERROR
+    return EXIT_FINDINGS if report.count("changed") else EXIT_CLEAN
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        # Paths may come after options (`apply STEP --diff src/`): argparse leaves those over.
+        args, leftover = parser.parse_known_args(argv)
+        if leftover and (not hasattr(args, "paths") or any(a.startswith("-") for a in leftover)):
+            parser.error(f"unrecognized arguments: {' '.join(leftover)}")
     except SystemExit as exit_:  # argparse: 0 for --help/--version, 2 for usage errors
         return int(exit_.code or 0)
+    if hasattr(args, "paths"):
+        args.paths = [*(args.paths or []), *leftover] or ["."]
     if args.command is None:
         parser.print_help()
         return EXIT_CLEAN
     if args.command == "check":
         return _check(args)
+    if args.command in ("steps", "apply"):
+        # Importing the package registers the steps (a mapped package: mypy cannot follow it).
+        importlib.import_module("asyncshift.codemods")
+        return _steps() if args.command == "steps" else _apply(args)
     return _rules()
 
 
