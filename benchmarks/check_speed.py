@@ -4,7 +4,8 @@
 
 Without PATH it generates a FastAPI + SQLAlchemy service of --files modules in a temp folder
 (endpoints, crud, dependencies; one module in ten with an F4 hazard). Prints files/s for
-libcst's parse and re-emit alone, for ``check`` (one process), and their ratio.
+libcst's parse and re-emit alone (one process), for ``check`` cold with one and with two
+processes, and warm (every file in the content-hash cache), and the ratios.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import libcst as cst
 
 from asyncshift.check.run import check_paths
-from asyncshift.runner import discover
+from asyncshift.runner import FactsCache, discover
 
 MODULE = '''\
 """Module {n}."""
@@ -84,13 +85,26 @@ def main() -> None:
         for source in sources:
             cst.parse_module(source).code  # noqa: B018 - parse and re-emit: libcst's floor
         bare = time.perf_counter() - start
-        start = time.perf_counter()
-        report = check_paths([root])
-        checked = time.perf_counter() - start
+        timings: dict[str, float] = {}
+        with tempfile.TemporaryDirectory() as cache_dir:
+            cache = FactsCache(Path(cache_dir))
+            for label, jobs, with_cache in (
+                ("check, cold, --jobs 1", 1, None),
+                ("check, cold, --jobs 2", 2, cache),  # fills the cache
+                ("check, warm cache", 2, cache),
+            ):
+                start = time.perf_counter()
+                report = check_paths([root], jobs=jobs, cache=with_cache)
+                timings[label] = time.perf_counter() - start
     print(f"{len(files)} files, {len(report.findings)} findings")
-    print(f"libcst parse + re-emit: {bare:6.2f} s  {len(files) / bare:7.1f} files/s")
-    print(f"asyncshift check:       {checked:6.2f} s  {len(files) / checked:7.1f} files/s")
-    print(f"check / bare parse:     {checked / bare:6.2f}x")
+    print(f"{'libcst parse + re-emit':<24} {bare:6.2f} s {len(files) / bare:8.1f} files/s")
+    for label, seconds in timings.items():
+        print(
+            f"{label:<24} {seconds:6.2f} s {len(files) / seconds:8.1f} files/s"
+            f"   {seconds / bare:5.2f}x bare parse"
+        )
+    warm, cold = timings["check, warm cache"], timings["check, cold, --jobs 2"]
+    print(f"warm / cold (--jobs 2): {warm / cold:.2f}x")
 
 
 if __name__ == "__main__":

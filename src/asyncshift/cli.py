@@ -36,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
     check.add_argument("--select", type=_codes, default=[], help="only these codes (prefixes)")
     check.add_argument("--ignore", type=_codes, default=[], help="not these codes (prefixes)")
+    check.add_argument("--jobs", "-j", type=int, default=1, help="parse in N processes")
+    check.add_argument(
+        "--no-cache", action="store_true", help="do not read or write .asyncshift_cache/"
+    )
 
     commands.add_parser("rules", help="list the check rules and their codes")
     commands.add_parser("steps", help="list the migration ladder's steps, in order")
@@ -56,9 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _check(args: argparse.Namespace) -> int:
     from asyncshift.check.output import render, summary
     from asyncshift.check.run import check_paths
+    from asyncshift.runner import FactsCache
 
+    cache = None if args.no_cache else FactsCache()
     try:
-        report = check_paths(args.paths, args.select, args.ignore)
+        report = check_paths(args.paths, args.select, args.ignore, args.jobs, cache)
     except ValueError as error:
         print(f"asyncshift check: {error}", file=sys.stderr)
         return EXIT_ERROR

@@ -12,7 +12,7 @@ from asyncshift.check.finding import Finding
 from asyncshift.check.registry import RULES
 from asyncshift.model.facts import FileFacts
 from asyncshift.model.repo import RepoFacts
-from asyncshift.runner import FileResult, discover, read_facts
+from asyncshift.runner import FactsCache, FileResult, discover, read_all
 
 
 @dataclass
@@ -48,13 +48,16 @@ def check_facts(files: Iterable[FileFacts], codes: Sequence[str]) -> list[Findin
 
 
 def check_paths(
-    paths: Iterable[str | Path], select: Sequence[str] = (), ignore: Sequence[str] = ()
+    paths: Iterable[str | Path],
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    jobs: int = 1,
+    cache: FactsCache | None = None,
 ) -> Report:
     codes = selected_rules(select, ignore)
     report = Report()
     facts: list[FileFacts] = []
-    for path in discover(paths):
-        result = read_facts(path)
+    for result in read_all(discover(paths), jobs, cache):
         if result.facts is not None:
             facts.append(result.facts)
             report.files_read += 1

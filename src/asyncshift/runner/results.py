@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Literal
 
 import libcst as cst
 
 from asyncshift.model.facts import FileFacts, collect_facts
+from asyncshift.runner.cache import FactsCache
 
 
 @dataclass(frozen=True)
@@ -19,21 +23,39 @@ class FileResult:
     reason: str = ""
 
 
-def read_facts(path: Path) -> FileResult:
+def read_facts(path: Path, cache: FactsCache | None = None) -> FileResult:
     name = str(path)
     try:
-        source = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
+    except OSError as error:
+        return FileResult(name, "skipped", reason=f"unreadable ({error.strerror})")
+    key = FactsCache.key(data) if cache is not None else ""
+    if cache is not None and (cached := cache.get(key, name)) is not None:
+        return FileResult(name, "read", facts=cached)
+    try:
+        source = data.decode("utf-8")
     except UnicodeDecodeError as error:
         return FileResult(
             name, "skipped", reason=f"not UTF-8 ({error.reason} at byte {error.start})"
         )
-    except OSError as error:
-        return FileResult(name, "skipped", reason=f"unreadable ({error.strerror})")
     try:
-        return FileResult(name, "read", facts=collect_facts(name, source))
+        facts = collect_facts(name, source)
     except cst.ParserSyntaxError as error:
         return FileResult(
             name, "skipped", reason=f"does not parse (line {error.raw_line}: {error.message})"
         )
     except Exception as error:  # an internal error in one file must not stop the others
         return FileResult(name, "failed", reason=f"internal error: {type(error).__name__}: {error}")
+    if cache is not None:
+        cache.put(key, facts)
+    return FileResult(name, "read", facts=facts)
+
+
+def read_all(
+    paths: Sequence[Path], jobs: int = 1, cache: FactsCache | None = None
+) -> list[FileResult]:
+    """Every file's result, in order; ``jobs`` > 1 parses in that many processes."""
+    if jobs <= 1 or len(paths) < 2 * jobs:
+        return [read_facts(path, cache) for path in paths]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(read_facts, paths, repeat(cache), chunksize=16))
