@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="do not read or write .asyncshift_cache/"
     )
 
+    plan = commands.add_parser(
+        "plan", help="show where each endpoint stands on the ladder and what holds it back"
+    )
+    plan.add_argument("paths", nargs="*", metavar="PATH")
+    plan.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
     commands.add_parser("rules", help="list the check rules and their codes")
     commands.add_parser("steps", help="list the migration ladder's steps, in order")
 
@@ -73,6 +79,19 @@ def _check(args: argparse.Namespace) -> int:
         print(rendered)
     print(summary(report), file=sys.stderr)
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from asyncshift.model.repo import RepoFacts
+    from asyncshift.planning import make_plan, render_plan
+    from asyncshift.runner import FactsCache, discover, read_all
+
+    results = read_all(discover(args.paths), cache=FactsCache())
+    repo = RepoFacts.merge(r.facts for r in results if r.facts is not None)
+    print(render_plan(make_plan(repo), args.format))
+    for skipped in (r for r in results if r.facts is None):
+        print(f"{skipped.status}: {skipped.path}: {skipped.reason}", file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def _rules() -> int:
@@ -139,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CLEAN
     if args.command == "check":
         return _check(args)
+    if args.command == "plan":
+        return _plan(args)
     if args.command in ("steps", "apply"):
         # Importing the package registers the steps (a mapped package: mypy cannot follow it).
         importlib.import_module("asyncshift.codemods")

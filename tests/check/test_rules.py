@@ -123,6 +123,27 @@ def test_ash002_fires_for_annotated_made_and_registry_sessions() -> None:
     )
 
 
+def test_ash002_follows_annotated_aliases_across_files() -> None:
+    from asyncshift.check.run import check_facts
+    from asyncshift.model.facts import collect_facts
+
+    deps = collect_facts(
+        "deps.py",
+        "from typing import Annotated\nfrom fastapi import Depends\n"
+        "from sqlalchemy.orm import Session\n"
+        "SessionDep = Annotated[Session, Depends(get_db)]\n",
+    )
+    routes = collect_facts(
+        "routes.py",
+        "from deps import SessionDep\n\n"
+        "async def read(db: SessionDep, request: Request):\n"
+        "    request.get('x')\n"
+        "    return db.exec(select(User)).all()\n",
+    )
+    found = check_facts([deps, routes], ["ASH002"])
+    assert [(f.path, f.line) for f in found] == [("routes.py", 5)]
+
+
 # -- ASH003 pool smaller than the thread pool --------------------------------------------------
 
 

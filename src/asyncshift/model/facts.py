@@ -69,16 +69,40 @@ class Hazard:
     message: str
 
 
+@dataclass(frozen=True)
+class EndpointFact:
+    name: str
+    place: Place
+    route: str  # "GET /items/{id}"
+    is_async: bool
+    session_params: tuple[str, ...]  # parameters annotated with a sync Session
+    annotation_names: tuple[str, ...]  # bare-name annotations, e.g. a `SessionDep` alias
+    dependencies: tuple[str, ...]  # names passed to Depends(...)
+    blocking: tuple[str, ...]  # non-database blocking calls in its body
+
+
+@dataclass(frozen=True)
+class DependencyFact:
+    """A generator function that yields a sync session: a ``Depends`` candidate."""
+
+    name: str
+    place: Place
+    is_async: bool
+
+
 @dataclass
 class FileFacts:
     path: str
     has_asgi_app: bool = False
     sync_factories: set[str] = field(default_factory=set)  # module-level sessionmaker/registries
+    session_aliases: set[str] = field(default_factory=set)  # SessionDep = Annotated[Session, ...]
     scoped_registries: list[ScopedRegistryFact] = field(default_factory=list)
     engines: list[EngineFact] = field(default_factory=list)
     session_calls: list[SessionCall] = field(default_factory=list)
     registry_closes: list[tuple[Place, str]] = field(default_factory=list)
     hazards: list[Hazard] = field(default_factory=list)
+    endpoints: list[EndpointFact] = field(default_factory=list)
+    session_dependencies: list[DependencyFact] = field(default_factory=list)
     suppressions: dict[int, set[str]] = field(default_factory=dict)  # line -> codes; "*": all
 
 
@@ -111,6 +135,7 @@ class _Collector(ImportAliases):
         self.functions: list[cst.FunctionDef] = []
         self.async_depth = 0
         self.sync_vars: list[dict[str, str | None]] = []  # per function: var -> factory
+        self.blocking: list[list[str]] = []  # per function: non-database blocking calls
         self.middleware_classes = 0
         self.module_assignments: dict[int, str] = {}  # id(call) -> the name it is bound to
 
@@ -148,6 +173,8 @@ class _Collector(ImportAliases):
             self.facts.hazards.append(
                 names_hazard_middleware(self.place(node), "BaseHTTPMiddleware")
             )
+        if self.functions:
+            self._note_blocking(node)
         if self.in_async:
             self._async_call(node)
         if (
@@ -159,13 +186,22 @@ class _Collector(ImportAliases):
             self.facts.registry_closes.append((self.place(node), func.value.value))
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if self.functions or not isinstance(node.value, cst.Call):
+        if self.functions:
+            return
+        target = node.targets[0].target
+        if (
+            isinstance(node.value, cst.Subscript)
+            and isinstance(target, cst.Name)
+            and self._is_sync_session_type(node.value)
+        ):
+            self.facts.session_aliases.add(target.value)  # SessionDep = Annotated[Session, ...]
+        if not isinstance(node.value, cst.Call):
             return
         func = node.value.func
         if self.is_(func, names.SESSIONMAKERS | names.SCOPED_SESSION | names.REQUEST_SCOPED):
-            for target in node.targets:
-                if isinstance(target.target, cst.Name):
-                    self.facts.sync_factories.add(target.target.value)
+            for assigned in node.targets:
+                if isinstance(assigned.target, cst.Name):
+                    self.facts.sync_factories.add(assigned.target.value)
 
     def _engine(self, node: cst.Call) -> None:
         values: dict[str, float | None] = {}
@@ -242,9 +278,15 @@ class _Collector(ImportAliases):
         known: dict[str, str | None] = {}
         for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
             annotation = param.annotation
-            if annotation is not None and self._is_sync_session_type(annotation.annotation):
+            if annotation is None:
+                continue
+            if self._is_sync_session_type(annotation.annotation):
                 known[param.name.value] = None
+            elif isinstance(annotation.annotation, cst.Name):
+                # Maybe an alias such as `SessionDep`, settled against the repository's aliases.
+                known[param.name.value] = annotation.annotation.value
         self.sync_vars.append(known)
+        self.blocking.append([])
         if self._is_http_middleware(node):
             self.middleware_classes += 1
         self._cleanup_hazards(node)
@@ -252,8 +294,80 @@ class _Collector(ImportAliases):
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._is_http_middleware(node):
             self.middleware_classes -= 1
+        blocking = self.blocking.pop()
+        route = self._route(node)
+        if route is not None:
+            self.facts.endpoints.append(
+                EndpointFact(
+                    name=node.name.value,
+                    place=self.place(node.name),
+                    route=route,
+                    is_async=node.asynchronous is not None,
+                    session_params=tuple(k for k, v in self.sync_vars[-1].items() if v is None),
+                    annotation_names=tuple(self._annotation_names(node)),
+                    dependencies=tuple(self._depends(node)),
+                    blocking=tuple(blocking),
+                )
+            )
+        elif self._yields_session(node):
+            self.facts.session_dependencies.append(
+                DependencyFact(
+                    node.name.value, self.place(node.name), node.asynchronous is not None
+                )
+            )
         self.functions.pop()
         self.sync_vars.pop()
+
+    def _route(self, node: cst.FunctionDef) -> str | None:
+        for decorator in node.decorators:
+            call = decorator.decorator
+            if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
+                continue
+            method = call.func.attr.value
+            if method not in names.ROUTE_METHODS or not isinstance(call.func.value, cst.Name):
+                continue
+            path = next(
+                (a.value for a in call.args if a.keyword is None or a.keyword.value == "path"),
+                None,
+            )
+            value = path.evaluated_value if isinstance(path, cst.SimpleString) else None
+            text = value if isinstance(value, str) else "?"
+            verb = "ROUTE" if method == "api_route" else method.upper()
+            return f"{verb} {text}"
+        return None
+
+    def _annotation_names(self, node: cst.FunctionDef) -> list[str]:
+        params = (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
+        return [
+            p.annotation.annotation.value
+            for p in params
+            if p.annotation is not None and isinstance(p.annotation.annotation, cst.Name)
+        ]
+
+    def _depends(self, node: cst.FunctionDef) -> list[str]:
+        found = []
+        for call in m.findall(
+            node.params, m.Call(func=m.Name("Depends") | m.Attribute(attr=m.Name("Depends")))
+        ):
+            assert isinstance(call, cst.Call)
+            if call.args and isinstance(call.args[0].value, cst.Name):
+                found.append(call.args[0].value.value)
+        return found
+
+    def _yields_session(self, node: cst.FunctionDef) -> bool:
+        known = self.sync_vars[-1]
+        for found in m.findall(node.body, m.Yield()):
+            assert isinstance(found, cst.Yield)
+            value = found.value
+            if isinstance(value, cst.Name) and value.value in known:
+                return True
+            if isinstance(value, cst.Call):
+                factory = self._factory_of(value)
+                if factory is None or (
+                    isinstance(factory, str) and factory in self.facts.sync_factories
+                ):
+                    return True
+        return False
 
     def _is_http_middleware(self, node: cst.FunctionDef) -> bool:
         return any(
@@ -298,6 +412,11 @@ class _Collector(ImportAliases):
             self.sync_vars[-1][target.value] = factory  # type: ignore[assignment]
 
     # -- async functions: sync session I/O and blocking calls -------------------------------------
+
+    def _note_blocking(self, node: cst.Call) -> None:
+        for qualified in self.qualified(node.func):
+            if qualified in names.BLOCKING_CALLS:
+                self.blocking[-1].append(qualified)
 
     def _async_call(self, node: cst.Call) -> None:
         function = self.functions[-1].name.value

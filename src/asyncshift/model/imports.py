@@ -52,7 +52,6 @@ class ImportAliases(cst.CSTVisitor):
             self.aliases[local] = f"{module}.{name}"
 
 
-
 def qualify(node: cst.BaseExpression, aliases: dict[str, str]) -> str | None:
     """`orm.scoped_session` after `from sqlalchemy import orm`: `sqlalchemy.orm.scoped_session`."""
     name = dotted(node)

@@ -1,7 +1,8 @@
 """Facts cached by content hash, so an unchanged file is never parsed twice.
 
-The key is the file's bytes plus the asyncshift version (a new version may collect other
-facts); the path is not part of it, so a renamed or copied file hits the cache too.
+The key is the file's bytes; the cache folder is named after the code that collects the facts
+(a fingerprint of the model package's source), so any change to what is collected starts a
+fresh cache. The path is not part of the key: a renamed or copied file hits the cache too.
 """
 
 from __future__ import annotations
@@ -13,15 +14,26 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from asyncshift._version import __version__
+import asyncshift.model
 from asyncshift.model.facts import FileFacts
 
 DEFAULT_DIR = Path(".asyncshift_cache")
 
 
+def _model_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for module in sorted(Path(asyncshift.model.__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 class FactsCache:
+    _fingerprint: str | None = None
+
     def __init__(self, directory: Path = DEFAULT_DIR) -> None:
-        self.directory = directory / f"facts-{__version__}"
+        if FactsCache._fingerprint is None:
+            FactsCache._fingerprint = _model_fingerprint()
+        self.directory = directory / f"facts-{FactsCache._fingerprint}"
 
     @staticmethod
     def key(data: bytes) -> str:

@@ -11,7 +11,8 @@ from asyncshift.model.repo import RepoFacts
 @rule("ASH002", "sync-session-in-async", "sync session I/O inside async def (F4)")
 def check(facts: FileFacts, repo: RepoFacts) -> Iterator[Finding]:
     for call in facts.session_calls:
-        if call.factory is not None and call.factory not in repo.sync_factories:
+        known = repo.sync_factories | repo.session_aliases
+        if call.factory is not None and call.factory not in known:
             continue  # not a session this repository makes synchronously
         yield Finding(
             facts.path,
