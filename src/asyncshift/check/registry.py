@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from asyncshift.check.finding import Finding
-from asyncshift.model.facts import FileFacts
+from asyncshift.model.records import FileFacts
 from asyncshift.model.repo import RepoFacts
 
 RuleFunction = Callable[[FileFacts, RepoFacts], Iterable[Finding]]

@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncshift.check.rules  # noqa: F401 - registers the rules
 from asyncshift.check.finding import Finding
 from asyncshift.check.registry import RULES
-from asyncshift.model.facts import FileFacts
+from asyncshift.model.records import FileFacts
 from asyncshift.model.repo import RepoFacts
 from asyncshift.runner import FactsCache, FileResult, discover, read_all
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from asyncshift.model.facts import FileFacts
+from asyncshift.model.records import FileFacts
 
 
 @dataclass

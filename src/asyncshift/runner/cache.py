@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import asyncshift.model
-from asyncshift.model.facts import FileFacts
+from asyncshift.model.records import FileFacts
 
 DEFAULT_DIR = Path(".asyncshift_cache")
 

@@ -11,7 +11,8 @@ from typing import Literal
 
 import libcst as cst
 
-from asyncshift.model.facts import FileFacts, collect_facts
+from asyncshift.model.facts import collect_facts
+from asyncshift.model.records import FileFacts
 from asyncshift.runner.cache import FactsCache
 
 

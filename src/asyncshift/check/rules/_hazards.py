@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from asyncshift.check.finding import Finding
-from asyncshift.model.facts import FileFacts
+from asyncshift.model.records import FileFacts
 
 
 def hazards(facts: FileFacts, code: str) -> Iterator[Finding]:

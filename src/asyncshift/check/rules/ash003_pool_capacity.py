@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from asyncshift.capacity import ANYIO_DEFAULT_TOKENS, LONG_POOL_TIMEOUT
 from asyncshift.check.finding import Finding
 from asyncshift.check.registry import rule
-from asyncshift.model.facts import FileFacts
+from asyncshift.model.records import FileFacts
 from asyncshift.model.repo import RepoFacts
 
 DEFAULT_POOL_SIZE, DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_TIMEOUT = 5, 10, 30.0

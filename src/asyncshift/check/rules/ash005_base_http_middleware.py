@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from asyncshift.check.finding import Finding
 from asyncshift.check.registry import rule
 from asyncshift.check.rules._hazards import hazards
-from asyncshift.model.facts import FileFacts
+from asyncshift.model.records import FileFacts
 from asyncshift.model.repo import RepoFacts
 
 
