@@ -61,7 +61,7 @@ def make_plan(repo: RepoFacts) -> Plan:
                 holds_back = tuple(
                     f"{call}() is non-database blocking work: it stays sync until that moves"
                     for call in dict.fromkeys(endpoint.blocking)
-                )
+                ) + _blocking_through_calls(repo, endpoint.name)
             else:
                 state = NO_SESSION
             plan.endpoints.append(
@@ -75,6 +75,18 @@ def make_plan(repo: RepoFacts) -> Plan:
                 )
             )
     return plan
+
+
+def _blocking_through_calls(repo: RepoFacts, endpoint: str) -> tuple[str, ...]:
+    reasons = []
+    for function in repo.functions.get(endpoint, []):
+        for callee in function.calls:
+            chain = repo.blocking_chain(callee)
+            if chain:
+                reasons.append(
+                    f"{' -> '.join(chain)} is non-database blocking work, reached through calls"
+                )
+    return tuple(dict.fromkeys(reasons))
 
 
 def render_plan(plan: Plan, format: str) -> str:

@@ -144,6 +144,45 @@ def test_ash002_follows_annotated_aliases_across_files() -> None:
     assert [(f.path, f.line) for f in found] == [("routes.py", 5)]
 
 
+LEGACY_CRUD = """\
+from sqlalchemy.orm import Session
+
+def get_user(db: Session, user_id):
+    return db.get(User, user_id)
+
+def get_user_name(db, user_id):
+    return get_user(db, user_id).name
+
+def format_name(name):
+    return name.title()
+"""
+
+
+def test_ash002_silent_for_awaited_adapted_calls_and_io_free_helpers() -> None:
+    check_noop(
+        LEGACY_CRUD
+        + """
+async def handler(db):
+    name = await adapt(get_user_name)(db, 1)
+    return format_name(name)
+""",
+        "ASH002",
+    )
+
+
+def test_ash002_follows_the_call_graph_to_sync_session_io() -> None:
+    found = check_source(
+        LEGACY_CRUD
+        + """
+async def handler(db):
+    return get_user_name(db, 1)
+""",
+        codes=["ASH002"],
+    )
+    assert [(f.line, f.code) for f in found] == [(13, "ASH002")]
+    assert "get_user_name -> get_user -> sync session I/O" in found[0].message
+
+
 # -- ASH003 pool smaller than the thread pool --------------------------------------------------
 
 
@@ -324,6 +363,28 @@ def test_ash007_fires_for_blocking_calls_in_async_def() -> None:
         "ASH007",
         [6, 7, 8],
     )
+
+
+def test_ash007_follows_the_call_graph_to_blocking_calls() -> None:
+    found = check_source(
+        textwrap.dedent(
+            """\
+            import time
+
+            def backoff():
+                time.sleep(1)
+
+            def retry():
+                backoff()
+
+            async def handler():
+                retry()
+            """
+        ),
+        codes=["ASH007"],
+    )
+    assert [f.line for f in found] == [10]
+    assert "retry -> backoff -> time.sleep()" in found[0].message
 
 
 # -- suppression comments ----------------------------------------------------------------------

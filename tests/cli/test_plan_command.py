@@ -56,6 +56,16 @@ ROUTES = textwrap.dedent(
         return db.get(User, 1)
 
 
+    def audit():
+        time.sleep(0.1)
+
+
+    @router.get("/audited")
+    def audited(db: SessionDep):
+        audit()
+        return db.get(User, 1)
+
+
     @router.get("/health")
     async def health():
         return "ok"
@@ -85,6 +95,11 @@ def test_plan_states_and_what_holds_an_endpoint_back(
             ["time.sleep() is non-database blocking work: it stays sync until that moves"],
         ),
         "frozen": ("GET /frozen", "async on a sync session (F4)", []),
+        "audited": (
+            "GET /audited",
+            "sync, sync session",
+            ["audit -> time.sleep() is non-database blocking work, reached through calls"],
+        ),
         "health": ("GET /health", "async", []),
     }
     assert [r.split(": ", 1)[1] for r in plan["registries"]] == [

@@ -15,10 +15,12 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from asyncshift.model import names
 from asyncshift.model.imports import ImportAliases, qualify
 from asyncshift.model.records import (
+    CallSite,
     DependencyFact,
     EndpointFact,
     EngineFact,
     FileFacts,
+    FunctionFact,
     Hazard,
     Place,
     ScopedRegistryFact,
@@ -58,6 +60,8 @@ class _Collector(ImportAliases):
         self.async_depth = 0
         self.sync_vars: list[dict[str, str | None]] = []  # per function: var -> factory
         self.blocking: list[list[str]] = []  # per function: non-database blocking calls
+        self.calls: list[list[str]] = []  # per function: callee names
+        self.session_io: list[list[str]] = []  # per function: factories of sessions it uses
         self.middleware_classes = 0
         self.module_assignments: dict[int, str] = {}  # id(call) -> the name it is bound to
 
@@ -97,6 +101,7 @@ class _Collector(ImportAliases):
             )
         if self.functions:
             self._note_blocking(node)
+            self._note_call(node)
         if self.in_async:
             self._async_call(node)
         if (
@@ -207,8 +212,14 @@ class _Collector(ImportAliases):
             elif isinstance(annotation.annotation, cst.Name):
                 # Maybe an alias such as `SessionDep`, settled against the repository's aliases.
                 known[param.name.value] = annotation.annotation.value
+        if node.asynchronous is None:
+            for param in (*node.params.posonly_params, *node.params.params):
+                if param.annotation is None and param.name.value in names.SESSION_PARAM_NAMES:
+                    known[param.name.value] = None  # legacy data layer: `def get(db, id)`
         self.sync_vars.append(known)
         self.blocking.append([])
+        self.calls.append([])
+        self.session_io.append([])
         if self._is_http_middleware(node):
             self.middleware_classes += 1
         self._cleanup_hazards(node)
@@ -217,6 +228,16 @@ class _Collector(ImportAliases):
         if self._is_http_middleware(node):
             self.middleware_classes -= 1
         blocking = self.blocking.pop()
+        calls, session_io = self.calls.pop(), self.session_io.pop()
+        self.facts.functions.append(
+            FunctionFact(
+                node.name.value,
+                node.asynchronous is not None,
+                tuple(dict.fromkeys(calls)),
+                tuple(dict.fromkeys(session_io)),
+                tuple(dict.fromkeys(blocking)),
+            )
+        )
         route = self._route(node)
         if route is not None:
             self.facts.endpoints.append(
@@ -339,6 +360,28 @@ class _Collector(ImportAliases):
         for qualified in self.qualified(node.func):
             if qualified in names.BLOCKING_CALLS:
                 self.blocking[-1].append(qualified)
+
+    def _note_call(self, node: cst.Call) -> None:
+        func = node.func
+        callee: str | None = None
+        if isinstance(func, cst.Name):
+            callee = func.value
+        elif (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in self.aliases  # `crud.get_user(...)`: a module's function
+        ):
+            callee = func.attr.value
+        if callee is not None:
+            self.calls[-1].append(callee)
+            if self.in_async:
+                self.facts.async_call_sites.append(
+                    CallSite(self.place(node), self.functions[-1].name.value, callee)
+                )
+        if isinstance(func, cst.Attribute) and func.attr.value in names.SESSION_IO:
+            receiver = func.value
+            if isinstance(receiver, cst.Name) and receiver.value in self.sync_vars[-1]:
+                self.session_io[-1].append(self.sync_vars[-1][receiver.value] or "")
 
     def _async_call(self, node: cst.Call) -> None:
         function = self.functions[-1].name.value

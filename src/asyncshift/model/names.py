@@ -37,6 +37,7 @@ SESSION_IO = {
     "connection", "merge", "exec", "get_one", "bulk_save_objects", "bulk_insert_mappings",
 }  # fmt: skip
 RELEASES = {"close", "remove"}
+SESSION_PARAM_NAMES = {"db", "session"}
 ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route"}
 RAISING_CLEANUP = {"commit", "flush"}
 

@@ -88,5 +88,27 @@ class FileFacts:
     registry_closes: list[tuple[Place, str]] = field(default_factory=list)
     hazards: list[Hazard] = field(default_factory=list)
     endpoints: list[EndpointFact] = field(default_factory=list)
+    functions: list[FunctionFact] = field(default_factory=list)
+    async_call_sites: list[CallSite] = field(default_factory=list)
     session_dependencies: list[DependencyFact] = field(default_factory=list)
     suppressions: dict[int, set[str]] = field(default_factory=dict)  # line -> codes; "*": all
+
+
+@dataclass(frozen=True)
+class FunctionFact:
+    """A function or method, for the name-based call graph."""
+
+    name: str
+    is_async: bool
+    calls: tuple[str, ...]  # simple names of the repository functions it may call
+    session_io: tuple[str, ...]  # factories of the sync sessions it does I/O on ("" = surely)
+    blocking: tuple[str, ...]  # non-database blocking calls it makes itself
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """An un-awaited call inside ``async def`` to something the repository may define."""
+
+    place: Place
+    function: str
+    callee: str
