@@ -102,6 +102,8 @@ def test_plan_states_and_what_holds_an_endpoint_back(
         ),
         "health": ("GET /health", "async", []),
     }
+    lines = {e["name"]: e["line"] for e in plan["endpoints"]}
+    assert (lines["ready"], lines["frozen"]) == (9, 20)  # where each `def` is
     assert [r.split(": ", 1)[1] for r in plan["registries"]] == [
         "Registry = scoped_session, thread-local (F1)"
     ]

@@ -52,9 +52,10 @@ def _suppressions(source: str) -> dict[int, set[str]]:
 class _Collector(ImportAliases):
     """One pass: imports are recorded as they come, which is before their uses in practice."""
 
-    def __init__(self, facts: FileFacts) -> None:
+    def __init__(self, facts: FileFacts, source: str) -> None:
         super().__init__()
         self.facts = facts
+        self.lines = source.splitlines()
         self.pending_places: list[tuple[cst.CSTNode, Place]] = []
         self.functions: list[cst.FunctionDef] = []
         self.async_depth = 0
@@ -71,6 +72,16 @@ class _Collector(ImportAliases):
         place = Place(0, 0)
         self.pending_places.append((node, place))
         return place
+
+    def def_place(self, node: cst.FunctionDef) -> Place:
+        """Where ``def name`` is, from the text: positions cost a second pass over the file, and
+        endpoints and dependencies are in nearly every file."""
+        pattern = re.compile(rf"^\s*(async\s+)?def\s+{re.escape(node.name.value)}\b")
+        for number, line in enumerate(self.lines, start=1):
+            found = pattern.match(line)
+            if found:
+                return Place(number, found.end() - len(node.name.value) + 1)
+        return self.place(node.name)
 
     def qualified(self, node: cst.CSTNode) -> set[str]:
         if not isinstance(node, cst.BaseExpression):
@@ -243,7 +254,7 @@ class _Collector(ImportAliases):
             self.facts.endpoints.append(
                 EndpointFact(
                     name=node.name.value,
-                    place=self.place(node.name),
+                    place=self.def_place(node),
                     route=route,
                     is_async=node.asynchronous is not None,
                     session_params=tuple(k for k, v in self.sync_vars[-1].items() if v is None),
@@ -254,9 +265,7 @@ class _Collector(ImportAliases):
             )
         elif self._yields_session(node):
             self.facts.session_dependencies.append(
-                DependencyFact(
-                    node.name.value, self.place(node.name), node.asynchronous is not None
-                )
+                DependencyFact(node.name.value, self.def_place(node), node.asynchronous is not None)
             )
         self.functions.pop()
         self.sync_vars.pop()
@@ -479,7 +488,7 @@ def collect_facts(path: str, source: str) -> FileFacts:
     """Parse ``source`` once and collect its facts; raises ``libcst.ParserSyntaxError``."""
     module = cst.parse_module(source)
     facts = FileFacts(path=path, suppressions=_suppressions(source))
-    collector = _Collector(facts)
+    collector = _Collector(facts, source)
     module.visit(collector)
     if collector.pending_places:
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
