@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from asyncshift._version import __version__
 
@@ -69,11 +71,12 @@ def _check(args: argparse.Namespace) -> int:
     from asyncshift.runner import FactsCache
 
     cache = None if args.no_cache else FactsCache()
-    try:
-        report = check_paths(args.paths, args.select, args.ignore, args.jobs, cache)
-    except ValueError as error:
-        print(f"asyncshift check: {error}", file=sys.stderr)
-        return EXIT_ERROR
+    with _progress_bar() as progress:
+        try:
+            report = check_paths(args.paths, args.select, args.ignore, args.jobs, cache, progress)
+        except ValueError as error:
+            print(f"asyncshift check: {error}", file=sys.stderr)
+            return EXIT_ERROR
     rendered = render(report, args.format)
     if rendered or args.format == "json":
         print(rendered)
@@ -92,6 +95,23 @@ def _plan(args: argparse.Namespace) -> int:
     for skipped in (r for r in results if r.facts is None):
         print(f"{skipped.status}: {skipped.path}: {skipped.reason}", file=sys.stderr)
     return EXIT_CLEAN
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[int], Callable[[], None]] | None]:
+    """A rich progress bar on a terminal; nothing in CI or when output is piped."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+
+        def start(total: int) -> Callable[[], None]:
+            task = bar.add_task("reading", total=total)
+            return lambda: bar.advance(task)
+
+        yield start
 
 
 def _rules() -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,11 +53,15 @@ def check_paths(
     ignore: Sequence[str] = (),
     jobs: int = 1,
     cache: FactsCache | None = None,
+    progress: Callable[[int], Callable[[], None]] | None = None,
 ) -> Report:
+    """``progress(total)`` returns the per-file tick, for a progress bar."""
     codes = selected_rules(select, ignore)
     report = Report()
     facts: list[FileFacts] = []
-    for result in read_all(discover(paths), jobs, cache):
+    files = discover(paths)
+    tick = progress(len(files)) if progress is not None else None
+    for result in read_all(files, jobs, cache, tick):
         if result.facts is not None:
             facts.append(result.facts)
             report.files_read += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
@@ -53,10 +53,24 @@ def read_facts(path: Path, cache: FactsCache | None = None) -> FileResult:
 
 
 def read_all(
-    paths: Sequence[Path], jobs: int = 1, cache: FactsCache | None = None
+    paths: Sequence[Path],
+    jobs: int = 1,
+    cache: FactsCache | None = None,
+    progress: Callable[[], None] | None = None,
 ) -> list[FileResult]:
-    """Every file's result, in order; ``jobs`` > 1 parses in that many processes."""
+    """Every file's result, in order; ``jobs`` > 1 parses in that many processes.
+
+    ``progress`` is called once per file read, for a progress bar.
+    """
+    tick = progress or (lambda: None)
+    results = []
     if jobs <= 1 or len(paths) < 2 * jobs:
-        return [read_facts(path, cache) for path in paths]
+        for path in paths:
+            results.append(read_facts(path, cache))
+            tick()
+        return results
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(read_facts, paths, repeat(cache), chunksize=16))
+        for result in pool.map(read_facts, paths, repeat(cache), chunksize=16):
+            results.append(result)
+            tick()
+    return results
