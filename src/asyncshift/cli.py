@@ -68,12 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _check(args: argparse.Namespace) -> int:
     from asyncshift.check.output import render, summary
     from asyncshift.check.run import check_paths
+    from asyncshift.config import load_config
     from asyncshift.runner import FactsCache
 
     cache = None if args.no_cache else FactsCache()
     with _progress_bar() as progress:
         try:
-            report = check_paths(args.paths, args.select, args.ignore, args.jobs, cache, progress)
+            config = load_config(args.paths)
+            select = args.select or list(config.select)
+            ignore = args.ignore or list(config.ignore)
+            report = check_paths(args.paths, select, ignore, args.jobs, cache, progress, config)
         except ValueError as error:
             print(f"asyncshift check: {error}", file=sys.stderr)
             return EXIT_ERROR
@@ -85,12 +89,20 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from asyncshift.config import ConfigError, load_config
     from asyncshift.model.repo import RepoFacts
     from asyncshift.planning import make_plan, render_plan
     from asyncshift.runner import FactsCache, discover, read_all
 
-    results = read_all(discover(args.paths), cache=FactsCache())
-    repo = RepoFacts.merge(r.facts for r in results if r.facts is not None)
+    try:
+        config = load_config(args.paths)
+    except ConfigError as error:
+        print(f"asyncshift plan: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    files = [f for f in discover(args.paths) if not config.excluded(f)]
+    results = read_all(files, cache=FactsCache())
+    facts = (r.facts for r in results if r.facts is not None)
+    repo = RepoFacts.merge(facts, config.session_factories)
     print(render_plan(make_plan(repo), args.format))
     for skipped in (r for r in results if r.facts is None):
         print(f"{skipped.status}: {skipped.path}: {skipped.reason}", file=sys.stderr)

@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncshift.check.rules  # noqa: F401 - registers the rules
 from asyncshift.check.finding import Finding
 from asyncshift.check.registry import RULES
+from asyncshift.config import Config
 from asyncshift.model.records import FileFacts
 from asyncshift.model.repo import RepoFacts
 from asyncshift.runner import FactsCache, FileResult, discover, read_all
@@ -38,8 +39,10 @@ def _suppressed(finding: Finding, facts: FileFacts) -> bool:
     return "*" in codes or finding.code in codes
 
 
-def check_facts(files: Iterable[FileFacts], codes: Sequence[str]) -> list[Finding]:
-    repo = RepoFacts.merge(files)
+def check_facts(
+    files: Iterable[FileFacts], codes: Sequence[str], session_factories: Iterable[str] = ()
+) -> list[Finding]:
+    repo = RepoFacts.merge(files, session_factories)
     findings = []
     for facts in repo.files:
         for code in codes:
@@ -54,12 +57,14 @@ def check_paths(
     jobs: int = 1,
     cache: FactsCache | None = None,
     progress: Callable[[int], Callable[[], None]] | None = None,
+    config: Config | None = None,
 ) -> Report:
     """``progress(total)`` returns the per-file tick, for a progress bar."""
+    config = config or Config()
     codes = selected_rules(select, ignore)
     report = Report()
     facts: list[FileFacts] = []
-    files = discover(paths)
+    files = [f for f in discover(paths) if not config.excluded(f)]
     tick = progress(len(files)) if progress is not None else None
     for result in read_all(files, jobs, cache, tick):
         if result.facts is not None:
@@ -67,7 +72,7 @@ def check_paths(
             report.files_read += 1
         else:
             report.skipped.append(result)
-    report.findings = check_facts(facts, codes)
+    report.findings = check_facts(facts, codes, config.session_factories)
     return report
 
 

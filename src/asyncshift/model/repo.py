@@ -21,8 +21,9 @@ class RepoFacts:
     functions: dict[str, list[FunctionFact]] = field(default_factory=dict)
 
     @classmethod
-    def merge(cls, files: Iterable[FileFacts]) -> RepoFacts:
-        repo = cls(files=list(files))
+    def merge(cls, files: Iterable[FileFacts], session_factories: Iterable[str] = ()) -> RepoFacts:
+        """``session_factories``: names the files do not reveal ([tool.asyncshift])."""
+        repo = cls(files=list(files), sync_factories=set(session_factories))
         for facts in repo.files:
             repo.has_asgi_app |= facts.has_asgi_app
             repo.sync_factories |= facts.sync_factories
