@@ -183,6 +183,26 @@ async def handler(db):
     assert "get_user_name -> get_user -> sync session I/O" in found[0].message
 
 
+def test_ash002_follows_self_method_calls() -> None:
+    found = check_source(
+        textwrap.dedent(
+            """\
+            from sqlalchemy.orm import Session
+
+            class Reports:
+                def _rows(self, db: Session):
+                    return db.execute("SELECT 1").all()
+
+                async def build(self, db):
+                    return self._rows(db)
+            """
+        ),
+        codes=["ASH002"],
+    )
+    assert [f.line for f in found] == [8]
+    assert "_rows -> sync session I/O" in found[0].message
+
+
 # -- ASH003 pool smaller than the thread pool --------------------------------------------------
 
 
@@ -385,6 +405,49 @@ def test_ash007_follows_the_call_graph_to_blocking_calls() -> None:
     )
     assert [f.line for f in found] == [10]
     assert "retry -> backoff -> time.sleep()" in found[0].message
+
+
+# -- ASH008 relationship reads in async def (heuristic) ----------------------------------------
+
+MODELS = """\
+from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
+
+class User(DeclarativeBase):
+    items: Mapped[list["Item"]] = relationship(back_populates="owner")
+    name: Mapped[str]
+"""
+
+
+def test_ash008_silent_for_columns_eager_loads_and_sync_code() -> None:
+    check_noop(
+        MODELS
+        + """
+async def names(db):
+    user = await db.get(User, 1)
+    return user.name
+
+async def eager(db):
+    user = (await db.execute(select(User).options(selectinload(User.items)))).scalar_one()
+    return user.items
+
+def sync_read(db):
+    return db.get(User, 1).items
+""",
+        "ASH008",
+    )
+
+
+def test_ash008_fires_for_a_relationship_read_without_eager_loading() -> None:
+    check_fires(
+        MODELS
+        + """
+async def items(db):
+    user = await db.get(User, 1)
+    return user.items
+""",
+        "ASH008",
+        [7],
+    )
 
 
 # -- suppression comments ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from asyncshift.cli import main
 
 DEPS = textwrap.dedent(
     """\
+    from contextlib import contextmanager
     from typing import Annotated
     from fastapi import Depends
     from sqlalchemy.orm import Session, sessionmaker, scoped_session
@@ -29,6 +30,12 @@ DEPS = textwrap.dedent(
 
 
     SessionDep = Annotated[Session, Depends(get_db)]
+
+
+    @contextmanager
+    def session_for_jobs():
+        with SessionLocal() as session:
+            yield session
     """
 )
 ROUTES = textwrap.dedent(
@@ -66,6 +73,17 @@ ROUTES = textwrap.dedent(
         return db.get(User, 1)
 
 
+    def get_state_db(request):
+        return request.state.db
+
+
+    def listed(db=Depends(get_state_db)):
+        return db.query(User).all()
+
+
+    router.add_api_route("/listed", listed, methods=["POST"])
+
+
     @router.get("/health")
     async def health():
         return "ok"
@@ -100,6 +118,7 @@ def test_plan_states_and_what_holds_an_endpoint_back(
             "sync, sync session",
             ["audit -> time.sleep() is non-database blocking work, reached through calls"],
         ),
+        "listed": ("POST /listed", "sync, sync session", []),
         "health": ("GET /health", "async", []),
     }
     lines = {e["name"]: e["line"] for e in plan["endpoints"]}
@@ -107,7 +126,11 @@ def test_plan_states_and_what_holds_an_endpoint_back(
     assert [r.split(": ", 1)[1] for r in plan["registries"]] == [
         "Registry = scoped_session, thread-local (F1)"
     ]
-    assert [d.split(": ", 1)[1] for d in plan["dependencies"]] == ["get_db, sync session"]
+    assert [d.split(": ", 1)[1] for d in plan["dependencies"]] == [
+        "get_db, sync session",
+        "session_for_jobs, sync session",
+        "get_state_db, sync session",
+    ]
 
 
 def test_plan_as_markdown_for_a_pull_request(

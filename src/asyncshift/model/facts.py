@@ -15,6 +15,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from asyncshift.model import names
 from asyncshift.model.imports import ImportAliases, qualify
 from asyncshift.model.records import (
+    AttributeReads,
     CallSite,
     DependencyFact,
     EndpointFact,
@@ -65,6 +66,10 @@ class _Collector(ImportAliases):
         self.session_io: list[list[str]] = []  # per function: factories of sessions it uses
         self.middleware_classes = 0
         self.module_assignments: dict[int, str] = {}  # id(call) -> the name it is bound to
+        self.api_routes: dict[str, str] = {}  # function name -> route, from add_api_route
+        self.attribute_reads: list[list[tuple[str, str]]] = []  # per function: (var, attr)
+        self.yields: list[list[cst.Yield]] = []  # per function
+        self.returns_state_session: list[bool] = []  # per function
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -181,10 +186,32 @@ class _Collector(ImportAliases):
             if not isinstance(statement, cst.SimpleStatementLine):
                 continue
             for small in statement.body:
+                if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                    self._api_route(small.value)
                 if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call):
                     target = small.targets[0].target
                     if isinstance(target, cst.Name):
                         self.module_assignments[id(small.value)] = target.value
+
+    def _api_route(self, call: cst.Call) -> None:
+        """``app.add_api_route("/path", endpoint, methods=["POST"])``, before the visit."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "add_api_route"):
+            return
+        positional = [a.value for a in call.args if a.keyword is None]
+        keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        path = positional[0] if positional else keywords.get("path")
+        endpoint = positional[1] if len(positional) > 1 else keywords.get("endpoint")
+        if not isinstance(endpoint, cst.Name):
+            return
+        text = path.evaluated_value if isinstance(path, cst.SimpleString) else None
+        verb = "GET"
+        methods = keywords.get("methods")
+        if isinstance(methods, cst.List) and methods.elements:
+            first = methods.elements[0].value
+            if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+                verb = first.evaluated_value.upper()
+        self.api_routes[endpoint.value] = f"{verb} {text if isinstance(text, str) else '?'}"
 
     # -- classes: BaseHTTPMiddleware that manages sessions ----------------------------------------
 
@@ -229,17 +256,27 @@ class _Collector(ImportAliases):
                     known[param.name.value] = None  # legacy data layer: `def get(db, id)`
         self.sync_vars.append(known)
         self.blocking.append([])
+        self.attribute_reads.append([])
         self.calls.append([])
         self.session_io.append([])
         if self._is_http_middleware(node):
             self.middleware_classes += 1
-        self._cleanup_hazards(node)
+        self.yields.append([])
+        self.returns_state_session.append(False)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._is_http_middleware(node):
             self.middleware_classes -= 1
         blocking = self.blocking.pop()
         calls, session_io = self.calls.pop(), self.session_io.pop()
+        yields, returns_state_session = self.yields.pop(), self.returns_state_session.pop()
+        if yields:
+            self._cleanup_hazards(node)
+        reads = self.attribute_reads.pop()
+        if node.asynchronous is not None and reads and not self._loads_eagerly(node):
+            self.facts.async_attribute_reads.append(
+                AttributeReads(self.def_place(node), node.name.value, tuple(dict.fromkeys(reads)))
+            )
         self.facts.functions.append(
             FunctionFact(
                 node.name.value,
@@ -263,12 +300,45 @@ class _Collector(ImportAliases):
                     blocking=tuple(blocking),
                 )
             )
-        elif self._yields_session(node):
+        elif returns_state_session or self._yields_session(yields):
             self.facts.session_dependencies.append(
                 DependencyFact(node.name.value, self.def_place(node), node.asynchronous is not None)
             )
         self.functions.pop()
         self.sync_vars.pop()
+
+    def _loads_eagerly(self, node: cst.FunctionDef) -> bool:
+        hints = m.Name() | m.Attribute()
+        for found in m.findall(node, hints):
+            name = found.attr.value if isinstance(found, cst.Attribute) else found.value  # type: ignore[attr-defined]
+            if name in names.EAGER_HINTS:
+                return True
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if (
+            self.in_async
+            and isinstance(node.value, cst.Name)
+            and node.value.value not in ("self", "cls")
+            and node.value.value not in self.aliases  # a module's attribute
+        ):
+            self.attribute_reads[-1].append((node.value.value, node.attr.value))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._relationship(node.target, node.value)
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        self._relationship(original_node.targets[0].target, original_node.value)
+        self._leave_assign_in_function(original_node)
+
+    def _relationship(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if (
+            not self.functions
+            and isinstance(target, cst.Name)
+            and isinstance(value, cst.Call)
+            and self.is_(value.func, names.RELATIONSHIP)
+        ):
+            self.facts.relationships.add(target.value)
 
     def _route(self, node: cst.FunctionDef) -> str | None:
         for decorator in node.decorators:
@@ -286,7 +356,7 @@ class _Collector(ImportAliases):
             text = value if isinstance(value, str) else "?"
             verb = "ROUTE" if method == "api_route" else method.upper()
             return f"{verb} {text}"
-        return None
+        return self.api_routes.get(node.name.value)
 
     def _annotation_names(self, node: cst.FunctionDef) -> list[str]:
         params = (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
@@ -306,10 +376,23 @@ class _Collector(ImportAliases):
                 found.append(call.args[0].value.value)
         return found
 
-    def _yields_session(self, node: cst.FunctionDef) -> bool:
+    _STATE_SESSION = m.Attribute(
+        value=m.Attribute(attr=m.Name("state")), attr=m.Name("db") | m.Name("session")
+    )
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.yields:
+            self.yields[-1].append(node)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        # `def get_db(request): return request.state.db` (a middleware put it there)
+        value = node.value
+        if self.returns_state_session and value and m.matches(value, self._STATE_SESSION):
+            self.returns_state_session[-1] = True
+
+    def _yields_session(self, yields: list[cst.Yield]) -> bool:
         known = self.sync_vars[-1]
-        for found in m.findall(node.body, m.Yield()):
-            assert isinstance(found, cst.Yield)
+        for found in yields:
             value = found.value
             if isinstance(value, cst.Name) and value.value in known:
                 return True
@@ -348,7 +431,7 @@ class _Collector(ImportAliases):
             return value.func.value
         return False
 
-    def leave_Assign(self, original_node: cst.Assign) -> None:
+    def _leave_assign_in_function(self, original_node: cst.Assign) -> None:
         if not self.sync_vars or not isinstance(original_node.targets[0].target, cst.Name):
             return
         factory = self._factory_of(original_node.value)
@@ -378,7 +461,8 @@ class _Collector(ImportAliases):
         elif (
             isinstance(func, cst.Attribute)
             and isinstance(func.value, cst.Name)
-            and func.value.value in self.aliases  # `crud.get_user(...)`: a module's function
+            # `crud.get_user(...)`: a module's function; `self.load(...)`: the class's own method
+            and (func.value.value in self.aliases or func.value.value in ("self", "cls"))
         ):
             callee = func.attr.value
         if callee is not None:
@@ -427,8 +511,6 @@ class _Collector(ImportAliases):
     # -- cleanup that can raise before the session is released (F3) ------------------------------
 
     def _cleanup_hazards(self, node: cst.FunctionDef) -> None:
-        if not m.findall(node.body, m.Yield()):
-            return
         for block in m.findall(node.body, m.IndentedBlock()):
             assert isinstance(block, cst.IndentedBlock)
             self._scan_block(node.name.value, list(block.body), after_yield=False)

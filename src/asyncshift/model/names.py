@@ -38,6 +38,11 @@ SESSION_IO = {
 }  # fmt: skip
 RELEASES = {"close", "remove"}
 SESSION_PARAM_NAMES = {"db", "session"}
+RELATIONSHIP = {"sqlalchemy.orm.relationship", "sqlmodel.Relationship"}
+EAGER_HINTS = {
+    "selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager",
+    "raiseload", "awaitable_attrs", "lazy",
+}  # fmt: skip
 ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route"}
 RAISING_CLEANUP = {"commit", "flush"}
 

@@ -89,6 +89,8 @@ class FileFacts:
     hazards: list[Hazard] = field(default_factory=list)
     endpoints: list[EndpointFact] = field(default_factory=list)
     functions: list[FunctionFact] = field(default_factory=list)
+    relationships: set[str] = field(default_factory=set)  # relationship() attribute names
+    async_attribute_reads: list[AttributeReads] = field(default_factory=list)
     async_call_sites: list[CallSite] = field(default_factory=list)
     session_dependencies: list[DependencyFact] = field(default_factory=list)
     suppressions: dict[int, set[str]] = field(default_factory=dict)  # line -> codes; "*": all
@@ -112,3 +114,12 @@ class CallSite:
     place: Place
     function: str
     callee: str
+
+
+@dataclass(frozen=True)
+class AttributeReads:
+    """``var.attr`` reads on local objects inside one ``async def`` that loads nothing eagerly."""
+
+    place: Place
+    function: str
+    reads: tuple[tuple[str, str], ...]

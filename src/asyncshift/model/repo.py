@@ -17,6 +17,7 @@ class RepoFacts:
     sync_factories: set[str] = field(default_factory=set)
     scoped_registry_names: set[str] = field(default_factory=set)
     session_aliases: set[str] = field(default_factory=set)
+    relationships: set[str] = field(default_factory=set)
     # By simple name: the call graph is name-based, so two functions of one name are merged.
     functions: dict[str, list[FunctionFact]] = field(default_factory=dict)
 
@@ -28,6 +29,7 @@ class RepoFacts:
             repo.has_asgi_app |= facts.has_asgi_app
             repo.sync_factories |= facts.sync_factories
             repo.session_aliases |= facts.session_aliases
+            repo.relationships |= facts.relationships
             repo.scoped_registry_names |= {r.name for r in facts.scoped_registries}
             for function in facts.functions:
                 repo.functions.setdefault(function.name, []).append(function)

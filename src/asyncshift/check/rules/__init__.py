@@ -8,6 +8,7 @@ from asyncshift.check.rules import (
     ash005_base_http_middleware,
     ash006_close_instead_of_remove,
     ash007_blocking_call_in_async,
+    ash008_lazy_relationship_in_async,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "ash005_base_http_middleware",
     "ash006_close_instead_of_remove",
     "ash007_blocking_call_in_async",
+    "ash008_lazy_relationship_in_async",
 ]
