@@ -203,6 +203,46 @@ def test_ash002_follows_self_method_calls() -> None:
     assert "_rows -> sync session I/O" in found[0].message
 
 
+def test_ash002_sync_engine_checkouts_but_not_async_with() -> None:
+    check_fires(
+        """\
+        from sqlalchemy import create_engine
+        from sqlalchemy.ext.asyncio import create_async_engine
+        engine = create_engine(URL)
+        async_engine = create_async_engine(URL)
+
+        async def report():
+            with engine.connect() as conn:
+                conn.execute("SELECT 1")
+            async with async_engine.connect() as conn:
+                await conn.execute("SELECT 1")
+        """,
+        "ASH002",
+        [7],
+    )
+
+
+def test_class_based_view_methods_are_endpoints() -> None:
+    from asyncshift.model.facts import collect_facts
+
+    facts = collect_facts(
+        "views.py",
+        textwrap.dedent(
+            """\
+            from fastapi import APIRouter
+            router = APIRouter()
+
+            @cbv(router)
+            class Items:
+                @router.get("/items")
+                def list_items(self):
+                    return []
+            """
+        ),
+    )
+    assert [(e.name, e.route) for e in facts.endpoints] == [("list_items", "GET /items")]
+
+
 # -- ASH003 pool smaller than the thread pool --------------------------------------------------
 
 

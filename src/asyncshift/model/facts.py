@@ -69,6 +69,7 @@ class _Collector(ImportAliases):
         self.api_routes: dict[str, str] = {}  # function name -> route, from add_api_route
         self.attribute_reads: list[list[tuple[str, str]]] = []  # per function: (var, attr)
         self.yields: list[list[cst.Yield]] = []  # per function
+        self.async_with_items: set[int] = set()
         self.returns_state_session: list[bool] = []  # per function
 
     # -- helpers --------------------------------------------------------------------------------
@@ -141,7 +142,8 @@ class _Collector(ImportAliases):
         if not isinstance(node.value, cst.Call):
             return
         func = node.value.func
-        if self.is_(func, names.SESSIONMAKERS | names.SCOPED_SESSION | names.REQUEST_SCOPED):
+        makers = names.SESSIONMAKERS | names.SCOPED_SESSION | names.REQUEST_SCOPED
+        if self.is_(func, makers | names.CREATE_ENGINE):  # engines: `engine.connect()` checks out
             for assigned in node.targets:
                 if isinstance(assigned.target, cst.Name):
                     self.facts.sync_factories.add(assigned.target.value)
@@ -476,7 +478,13 @@ class _Collector(ImportAliases):
             if isinstance(receiver, cst.Name) and receiver.value in self.sync_vars[-1]:
                 self.session_io[-1].append(self.sync_vars[-1][receiver.value] or "")
 
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None:  # `async with engine.connect()`: async by construction
+            self.async_with_items.update(id(item.item) for item in node.items)
+
     def _async_call(self, node: cst.Call) -> None:
+        if id(node) in self.async_with_items:
+            return
         function = self.functions[-1].name.value
         for qualified in self.qualified(node.func):
             advice = names.BLOCKING_CALLS.get(qualified)

@@ -35,6 +35,7 @@ THREAD_SCOPEFUNCS = {"threading.get_ident", "threading.current_thread", "_thread
 SESSION_IO = {
     "query", "execute", "scalar", "scalars", "get", "commit", "flush", "refresh", "rollback",
     "connection", "merge", "exec", "get_one", "bulk_save_objects", "bulk_insert_mappings",
+    "connect", "begin", "raw_connection",  # on a sync Engine: a pool checkout
 }  # fmt: skip
 RELEASES = {"close", "remove"}
 SESSION_PARAM_NAMES = {"db", "session"}
