@@ -472,6 +472,16 @@ async def eager(db):
 
 def sync_read(db):
     return db.get(User, 1).items
+
+async def body(data: CreateUser):
+    return data.items  # a request body's field, not a loaded object
+
+def load_with_items(db):
+    return db.get(User, 1, options=[selectinload(User.items)])
+
+async def helper_loads(db):
+    user = await adapt(load_with_items)(db)
+    return user.items
 """,
         "ASH008",
     )

@@ -70,6 +70,11 @@ class _Collector(ImportAliases):
         self.attribute_reads: list[list[tuple[str, str]]] = []  # per function: (var, attr)
         self.yields: list[list[cst.Yield]] = []  # per function
         self.async_with_items: set[int] = set()
+        self.eager: list[bool] = []  # per function: mentions an eager-loading option
+        self.awaited: set[int] = set()  # ids of awaited expressions
+        self.lambdas = 0
+        self.assigned: list[set[str]] = []  # per function: names bound by `=`
+        self.references: list[list[str]] = []  # per function: names passed to calls
         self.returns_state_session: list[bool] = []  # per function
 
     # -- helpers --------------------------------------------------------------------------------
@@ -265,6 +270,9 @@ class _Collector(ImportAliases):
             self.middleware_classes += 1
         self.yields.append([])
         self.returns_state_session.append(False)
+        self.eager.append(False)
+        self.assigned.append(set())
+        self.references.append([])
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._is_http_middleware(node):
@@ -272,12 +280,22 @@ class _Collector(ImportAliases):
         blocking = self.blocking.pop()
         calls, session_io = self.calls.pop(), self.session_io.pop()
         yields, returns_state_session = self.yields.pop(), self.returns_state_session.pop()
+        eager = self.eager.pop()
+        assigned, references = self.assigned.pop(), self.references.pop()
+        if eager and self.eager:
+            self.eager[-1] = True  # a nested function's options serve the enclosing one too
         if yields:
             self._cleanup_hazards(node)
-        reads = self.attribute_reads.pop()
-        if node.asynchronous is not None and reads and not self._loads_eagerly(node):
+        # Objects the function loaded itself; parameters are mostly request bodies (pydantic).
+        reads = [(var, attr) for var, attr in self.attribute_reads.pop() if var in assigned]
+        if node.asynchronous is not None and reads and not eager:
             self.facts.async_attribute_reads.append(
-                AttributeReads(self.def_place(node), node.name.value, tuple(dict.fromkeys(reads)))
+                AttributeReads(
+                    self.def_place(node),
+                    node.name.value,
+                    tuple(dict.fromkeys(reads)),
+                    tuple(dict.fromkeys(calls + references)),
+                )
             )
         self.facts.functions.append(
             FunctionFact(
@@ -286,6 +304,7 @@ class _Collector(ImportAliases):
                 tuple(dict.fromkeys(calls)),
                 tuple(dict.fromkeys(session_io)),
                 tuple(dict.fromkeys(blocking)),
+                eager,
             )
         )
         route = self._route(node)
@@ -309,15 +328,9 @@ class _Collector(ImportAliases):
         self.functions.pop()
         self.sync_vars.pop()
 
-    def _loads_eagerly(self, node: cst.FunctionDef) -> bool:
-        hints = m.Name() | m.Attribute()
-        for found in m.findall(node, hints):
-            name = found.attr.value if isinstance(found, cst.Attribute) else found.value  # type: ignore[attr-defined]
-            if name in names.EAGER_HINTS:
-                return True
-        return False
-
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.eager and node.attr.value in names.EAGER_HINTS:
+            self.eager[-1] = True  # `User.awaitable_attrs`, `orm.selectinload`
         if (
             self.in_async
             and isinstance(node.value, cst.Name)
@@ -339,6 +352,7 @@ class _Collector(ImportAliases):
             and isinstance(target, cst.Name)
             and isinstance(value, cst.Call)
             and self.is_(value.func, names.RELATIONSHIP)
+            and not _eager_lazy_argument(value)
         ):
             self.facts.relationships.add(target.value)
 
@@ -434,6 +448,10 @@ class _Collector(ImportAliases):
         return False
 
     def _leave_assign_in_function(self, original_node: cst.Assign) -> None:
+        if self.assigned:
+            for assigned in original_node.targets:
+                if isinstance(assigned.target, cst.Name):
+                    self.assigned[-1].add(assigned.target.value)
         if not self.sync_vars or not isinstance(original_node.targets[0].target, cst.Name):
             return
         factory = self._factory_of(original_node.value)
@@ -457,6 +475,10 @@ class _Collector(ImportAliases):
 
     def _note_call(self, node: cst.Call) -> None:
         func = node.func
+        # Functions handed over, as in `adapt(load_user)(db)`: they may load what is read later.
+        self.references[-1] += [a.value.value for a in node.args if isinstance(a.value, cst.Name)]
+        if isinstance(func, cst.Name) and func.value in names.EAGER_HINTS:
+            self.eager[-1] = True
         callee: str | None = None
         if isinstance(func, cst.Name):
             callee = func.value
@@ -469,7 +491,7 @@ class _Collector(ImportAliases):
             callee = func.attr.value
         if callee is not None:
             self.calls[-1].append(callee)
-            if self.in_async:
+            if self.in_async and id(node) not in self.awaited and not self.lambdas:
                 self.facts.async_call_sites.append(
                     CallSite(self.place(node), self.functions[-1].name.value, callee)
                 )
@@ -483,7 +505,7 @@ class _Collector(ImportAliases):
             self.async_with_items.update(id(item.item) for item in node.items)
 
     def _async_call(self, node: cst.Call) -> None:
-        if id(node) in self.async_with_items:
+        if id(node) in self.async_with_items or id(node) in self.awaited or self.lambdas:
             return
         function = self.functions[-1].name.value
         for qualified in self.qualified(node.func):
@@ -513,8 +535,15 @@ class _Collector(ImportAliases):
     def _shadowed(self, name: str) -> bool:
         return any(name in scope for scope in self.sync_vars[:-1])
 
-    def visit_Await(self, node: cst.Await) -> bool:
-        return False  # an awaited call is async by construction: nothing below it to report
+    def visit_Await(self, node: cst.Await) -> None:
+        # The awaited call is async by construction; what it is given is still looked at.
+        self.awaited.add(id(node.expression))
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.lambdas += 1  # `run_in_threadpool(lambda: ...)`: runs elsewhere, not on the loop
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.lambdas -= 1
 
     # -- cleanup that can raise before the session is released (F3) ------------------------------
 
@@ -554,6 +583,16 @@ class _Collector(ImportAliases):
                     )
                 )
                 return
+
+
+def _eager_lazy_argument(call: cst.Call) -> bool:
+    """``relationship(..., lazy="selectin")``: loaded with its owner, never lazily."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "lazy":
+            value = arg.value
+            if isinstance(value, cst.SimpleString):
+                return value.evaluated_value in ("selectin", "joined", "subquery", "immediate")
+    return False
 
 
 def _statement_call(statement: cst.BaseStatement) -> cst.Call | None:

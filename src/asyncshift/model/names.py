@@ -42,7 +42,7 @@ SESSION_PARAM_NAMES = {"db", "session"}
 RELATIONSHIP = {"sqlalchemy.orm.relationship", "sqlmodel.Relationship"}
 EAGER_HINTS = {
     "selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager",
-    "raiseload", "awaitable_attrs", "lazy",
+    "raiseload", "awaitable_attrs",
 }  # fmt: skip
 ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route"}
 RAISING_CLEANUP = {"commit", "flush"}

@@ -105,6 +105,7 @@ class FunctionFact:
     calls: tuple[str, ...]  # simple names of the repository functions it may call
     session_io: tuple[str, ...]  # factories of the sync sessions it does I/O on ("" = surely)
     blocking: tuple[str, ...]  # non-database blocking calls it makes itself
+    loads_eagerly: bool = False  # mentions selectinload(), joinedload(), awaitable_attrs...
 
 
 @dataclass(frozen=True)
@@ -123,3 +124,4 @@ class AttributeReads:
     place: Place
     function: str
     reads: tuple[tuple[str, str], ...]
+    calls: tuple[str, ...]  # called or handed over: one that loads eagerly may have loaded them

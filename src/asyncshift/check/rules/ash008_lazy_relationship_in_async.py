@@ -12,8 +12,10 @@ from asyncshift.model.repo import RepoFacts
 def check(facts: FileFacts, repo: RepoFacts) -> Iterator[Finding]:
     for function in facts.async_attribute_reads:
         reads = [f"{var}.{attr}" for var, attr in function.reads if attr in repo.relationships]
-        if not reads:
-            continue
+        if not reads or any(
+            f.loads_eagerly for callee in function.calls for f in repo.functions.get(callee, [])
+        ):
+            continue  # none read, or a helper it calls may have loaded them
         yield Finding(
             facts.path,
             function.place.line,
