@@ -13,6 +13,7 @@ import libcst.matchers as m
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from asyncshift.model import names
+from asyncshift.model.cleanup import cleanup_hazards
 from asyncshift.model.imports import ImportAliases, qualify
 from asyncshift.model.records import (
     AttributeReads,
@@ -27,27 +28,19 @@ from asyncshift.model.records import (
     ScopedRegistryFact,
     SessionCall,
 )
-
-_SUPPRESSION = re.compile(r"#\s*asyncshift:\s*ignore(?:\[([A-Z0-9,\s]+)\])?")
-
-
-def _literal(node: cst.BaseExpression) -> tuple[bool, float | None]:
-    """(is a literal number or None, its value)."""
-    if isinstance(node, cst.Name) and node.value == "None":
-        return True, None
-    if isinstance(node, cst.Integer | cst.Float):
-        return True, float(node.evaluated_value)
-    return False, None
-
-
-def _suppressions(source: str) -> dict[int, set[str]]:
-    found: dict[int, set[str]] = {}
-    for number, line in enumerate(source.splitlines(), start=1):
-        match = _SUPPRESSION.search(line)
-        if match:
-            codes = match.group(1)
-            found[number] = {c.strip() for c in codes.split(",")} if codes else {"*"}
-    return found
+from asyncshift.model.routes import (
+    added_route,
+    annotation_names,
+    decorated_route,
+    depends_names,
+    is_http_middleware,
+)
+from asyncshift.model.syntax import (
+    eager_lazy_argument,
+    literal_number,
+    middleware_hazard,
+    suppressions,
+)
 
 
 class _Collector(ImportAliases):
@@ -118,9 +111,7 @@ class _Collector(ImportAliases):
         if self.is_(func, names.SCOPED_SESSION):
             self._scoped(node)
         if self.middleware_classes and self._creates_or_releases_session(node):
-            self.facts.hazards.append(
-                names_hazard_middleware(self.place(node), "BaseHTTPMiddleware")
-            )
+            self.facts.hazards.append(middleware_hazard(self.place(node), "BaseHTTPMiddleware"))
         if self.functions:
             self._note_blocking(node)
             self._note_call(node)
@@ -158,7 +149,7 @@ class _Collector(ImportAliases):
         given: set[str] = set()
         for arg in node.args:
             if arg.keyword and arg.keyword.value in ("pool_size", "max_overflow", "pool_timeout"):
-                is_literal, value = _literal(arg.value)
+                is_literal, value = literal_number(arg.value)
                 if is_literal:
                     values[arg.keyword.value] = value
                     given.add(arg.keyword.value)
@@ -194,31 +185,13 @@ class _Collector(ImportAliases):
                 continue
             for small in statement.body:
                 if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-                    self._api_route(small.value)
+                    added = added_route(small.value)
+                    if added is not None:
+                        self.api_routes[added[0]] = added[1]
                 if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call):
                     target = small.targets[0].target
                     if isinstance(target, cst.Name):
                         self.module_assignments[id(small.value)] = target.value
-
-    def _api_route(self, call: cst.Call) -> None:
-        """``app.add_api_route("/path", endpoint, methods=["POST"])``, before the visit."""
-        func = call.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "add_api_route"):
-            return
-        positional = [a.value for a in call.args if a.keyword is None]
-        keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
-        path = positional[0] if positional else keywords.get("path")
-        endpoint = positional[1] if len(positional) > 1 else keywords.get("endpoint")
-        if not isinstance(endpoint, cst.Name):
-            return
-        text = path.evaluated_value if isinstance(path, cst.SimpleString) else None
-        verb = "GET"
-        methods = keywords.get("methods")
-        if isinstance(methods, cst.List) and methods.elements:
-            first = methods.elements[0].value
-            if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
-                verb = first.evaluated_value.upper()
-        self.api_routes[endpoint.value] = f"{verb} {text if isinstance(text, str) else '?'}"
 
     # -- classes: BaseHTTPMiddleware that manages sessions ----------------------------------------
 
@@ -266,7 +239,7 @@ class _Collector(ImportAliases):
         self.attribute_reads.append([])
         self.calls.append([])
         self.session_io.append([])
-        if self._is_http_middleware(node):
+        if is_http_middleware(node):
             self.middleware_classes += 1
         self.yields.append([])
         self.returns_state_session.append(False)
@@ -275,7 +248,7 @@ class _Collector(ImportAliases):
         self.references.append([])
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._is_http_middleware(node):
+        if is_http_middleware(node):
             self.middleware_classes -= 1
         blocking = self.blocking.pop()
         calls, session_io = self.calls.pop(), self.session_io.pop()
@@ -285,7 +258,7 @@ class _Collector(ImportAliases):
         if eager and self.eager:
             self.eager[-1] = True  # a nested function's options serve the enclosing one too
         if yields:
-            self._cleanup_hazards(node)
+            self.facts.hazards += cleanup_hazards(node, self.place)
         # Objects the function loaded itself; parameters are mostly request bodies (pydantic).
         reads = [(var, attr) for var, attr in self.attribute_reads.pop() if var in assigned]
         if node.asynchronous is not None and reads and not eager:
@@ -307,7 +280,7 @@ class _Collector(ImportAliases):
                 eager,
             )
         )
-        route = self._route(node)
+        route = decorated_route(node) or self.api_routes.get(node.name.value)
         if route is not None:
             self.facts.endpoints.append(
                 EndpointFact(
@@ -316,8 +289,8 @@ class _Collector(ImportAliases):
                     route=route,
                     is_async=node.asynchronous is not None,
                     session_params=tuple(k for k, v in self.sync_vars[-1].items() if v is None),
-                    annotation_names=tuple(self._annotation_names(node)),
-                    dependencies=tuple(self._depends(node)),
+                    annotation_names=tuple(annotation_names(node)),
+                    dependencies=tuple(depends_names(node)),
                     blocking=tuple(blocking),
                 )
             )
@@ -352,45 +325,9 @@ class _Collector(ImportAliases):
             and isinstance(target, cst.Name)
             and isinstance(value, cst.Call)
             and self.is_(value.func, names.RELATIONSHIP)
-            and not _eager_lazy_argument(value)
+            and not eager_lazy_argument(value)
         ):
             self.facts.relationships.add(target.value)
-
-    def _route(self, node: cst.FunctionDef) -> str | None:
-        for decorator in node.decorators:
-            call = decorator.decorator
-            if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
-                continue
-            method = call.func.attr.value
-            if method not in names.ROUTE_METHODS or not isinstance(call.func.value, cst.Name):
-                continue
-            path = next(
-                (a.value for a in call.args if a.keyword is None or a.keyword.value == "path"),
-                None,
-            )
-            value = path.evaluated_value if isinstance(path, cst.SimpleString) else None
-            text = value if isinstance(value, str) else "?"
-            verb = "ROUTE" if method == "api_route" else method.upper()
-            return f"{verb} {text}"
-        return self.api_routes.get(node.name.value)
-
-    def _annotation_names(self, node: cst.FunctionDef) -> list[str]:
-        params = (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
-        return [
-            p.annotation.annotation.value
-            for p in params
-            if p.annotation is not None and isinstance(p.annotation.annotation, cst.Name)
-        ]
-
-    def _depends(self, node: cst.FunctionDef) -> list[str]:
-        found = []
-        for call in m.findall(
-            node.params, m.Call(func=m.Name("Depends") | m.Attribute(attr=m.Name("Depends")))
-        ):
-            assert isinstance(call, cst.Call)
-            if call.args and isinstance(call.args[0].value, cst.Name):
-                found.append(call.args[0].value.value)
-        return found
 
     _STATE_SESSION = m.Attribute(
         value=m.Attribute(attr=m.Name("state")), attr=m.Name("db") | m.Name("session")
@@ -419,15 +356,6 @@ class _Collector(ImportAliases):
                 ):
                     return True
         return False
-
-    def _is_http_middleware(self, node: cst.FunctionDef) -> bool:
-        return any(
-            m.matches(
-                d.decorator,
-                m.Call(func=m.Attribute(attr=m.Name("middleware")), args=[m.Arg(m.SimpleString())]),
-            )
-            for d in node.decorators
-        )
 
     def _is_sync_session_type(self, annotation: cst.BaseExpression) -> bool:
         if self.is_(annotation, names.SYNC_SESSION_CLASSES | names.SCOPED_SESSION):
@@ -547,76 +475,11 @@ class _Collector(ImportAliases):
 
     # -- cleanup that can raise before the session is released (F3) ------------------------------
 
-    def _cleanup_hazards(self, node: cst.FunctionDef) -> None:
-        for block in m.findall(node.body, m.IndentedBlock()):
-            assert isinstance(block, cst.IndentedBlock)
-            self._scan_block(node.name.value, list(block.body), after_yield=False)
-        for try_node in m.findall(node.body, m.Try()):
-            assert isinstance(try_node, cst.Try)
-            final = try_node.finalbody
-            if final is not None and isinstance(final.body, cst.IndentedBlock):
-                self._scan_block(node.name.value, list(final.body.body), after_yield=True)
-
-    def _scan_block(self, function: str, body: list[cst.BaseStatement], after_yield: bool) -> None:
-        raising: cst.Call | None = None
-        for statement in body:
-            if not after_yield:
-                after_yield = bool(m.findall(statement, m.Yield())) and not isinstance(
-                    statement, cst.Try
-                )
-                continue
-            call = _statement_call(statement)
-            if call is None:
-                continue
-            method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
-            if method in names.RAISING_CLEANUP and raising is None:
-                raising = call
-            elif method in names.RELEASES and raising is not None:
-                self.facts.hazards.append(
-                    Hazard(
-                        "ASH004",
-                        self.place(raising),
-                        f"in {function}: `.{raising.func.attr.value}()` can raise before "  # type: ignore[attr-defined]
-                        f"`.{method}()` releases the session, leaving it (and its connection) "
-                        "bound for later requests (F3); release it in a `finally:` first, or "
-                        "scope it with request_scoped_session + SessionScopeMiddleware",
-                    )
-                )
-                return
-
-
-def _eager_lazy_argument(call: cst.Call) -> bool:
-    """``relationship(..., lazy="selectin")``: loaded with its owner, never lazily."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "lazy":
-            value = arg.value
-            if isinstance(value, cst.SimpleString):
-                return value.evaluated_value in ("selectin", "joined", "subquery", "immediate")
-    return False
-
-
-def _statement_call(statement: cst.BaseStatement) -> cst.Call | None:
-    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
-        expr = statement.body[0]
-        if isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Call):
-            return expr.value
-    return None
-
-
-def names_hazard_middleware(place: Place, where: str) -> Hazard:
-    return Hazard(
-        "ASH005",
-        place,
-        f"sessions created or closed in a {where} (or @app.middleware('http')): it runs the "
-        "app in another task, so context-scoped sessions and their teardown drift apart. Use "
-        "the pure ASGI SessionScopeMiddleware and let it close them",
-    )
-
 
 def collect_facts(path: str, source: str) -> FileFacts:
     """Parse ``source`` once and collect its facts; raises ``libcst.ParserSyntaxError``."""
     module = cst.parse_module(source)
-    facts = FileFacts(path=path, suppressions=_suppressions(source))
+    facts = FileFacts(path=path, suppressions=suppressions(source))
     collector = _Collector(facts, source)
     module.visit(collector)
     if collector.pending_places:
