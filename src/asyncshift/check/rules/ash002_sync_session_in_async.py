@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from asyncshift.check.finding import Finding
 from asyncshift.check.registry import rule
+from asyncshift.check.rules._hazards import call_graph_findings
 from asyncshift.model.records import FileFacts
 from asyncshift.model.repo import RepoFacts
 
@@ -24,16 +25,13 @@ def check(facts: FileFacts, repo: RepoFacts) -> Iterator[Finding]:
             "is exhausted (F4). Use an AsyncSession, or `await adapt(fn)(async_session, ...)` "
             "for legacy code, or make the endpoint `def`",
         )
-    for site in facts.async_call_sites:
-        chain = repo.session_io_chain(site.callee)
-        if chain:
-            yield Finding(
-                facts.path,
-                site.place.line,
-                site.place.col,
-                "ASH002",
-                f"`{site.callee}()` does sync database I/O ({' -> '.join(chain)}) inside async "
-                f"def {site.function}: it blocks the event loop (F4). Call it through "
-                f"`await adapt({site.callee})(async_session, ...)`, or make the endpoint `def` "
-                "(call graph by name: check the chain)",
-            )
+    yield from call_graph_findings(
+        facts,
+        "ASH002",
+        repo.session_io_chain,
+        lambda site, chain: (
+            f"`{site.callee}()` does sync database I/O ({chain}) inside async "
+            f"def {site.function}: it blocks the event loop (F4). Call it through "
+            f"`await adapt({site.callee})(async_session, ...)`, or make the endpoint `def`"
+        ),
+    )
