@@ -140,3 +140,24 @@ def test_plan_as_markdown_for_a_pull_request(
     out = capsys.readouterr().out
     assert out.startswith("## asyncshift plan\n")
     assert "| `GET /frozen` frozen | `" in out and "| async on a sync session (F4) |" in out
+
+
+def test_plan_leaves_pytest_fixtures_out_of_session_dependencies(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (service / "conftest.py").write_text(
+        textwrap.dedent(
+            """\
+            import pytest
+            from app.deps import SessionLocal
+
+            @pytest.fixture(scope="function")
+            def db():
+                with SessionLocal() as session:
+                    yield session
+            """
+        )
+    )
+    assert main(["plan", "--format", "json", str(service)]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert not [d for d in plan["dependencies"] if "conftest.py" in d]

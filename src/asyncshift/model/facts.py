@@ -37,6 +37,7 @@ from asyncshift.model.routes import (
 )
 from asyncshift.model.syntax import (
     eager_lazy_argument,
+    is_test_fixture,
     literal_number,
     middleware_hazard,
     suppressions,
@@ -294,7 +295,7 @@ class _Collector(ImportAliases):
                     blocking=tuple(blocking),
                 )
             )
-        elif returns_state_session or self._yields_session(yields):
+        elif (returns_state_session or self._yields_session(yields)) and not is_test_fixture(node):
             self.facts.session_dependencies.append(
                 DependencyFact(node.name.value, self.def_place(node), node.asynchronous is not None)
             )

@@ -48,3 +48,17 @@ def middleware_hazard(place: Place, where: str) -> Hazard:
         "app in another task, so context-scoped sessions and their teardown drift apart. Use "
         "the pure ASGI SessionScopeMiddleware and let it close them",
     )
+
+
+def is_test_fixture(node: cst.FunctionDef) -> bool:
+    """`@pytest.fixture` / `@fixture(...)`: a test's session, never a request's dependency."""
+    for decorator in node.decorators:
+        target = decorator.decorator
+        if isinstance(target, cst.Call):
+            target = target.func
+        name = target.attr.value if isinstance(target, cst.Attribute) else None
+        if isinstance(target, cst.Name):
+            name = target.value
+        if name in ("fixture", "yield_fixture"):
+            return True
+    return False
