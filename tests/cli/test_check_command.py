@@ -38,7 +38,7 @@ def repo(tmp_path: Path) -> Path:
 def test_clean_tree_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "ok.py").write_text("x = 1\n")
     assert main(["check", str(tmp_path)]) == 0
-    assert "1 files read, 0 findings" in capsys.readouterr().err
+    assert "1 file read, 0 findings" in capsys.readouterr().err
 
 
 def test_findings_exit_1_in_ruff_style_text(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,7 +82,7 @@ def test_bad_files_are_reported_and_skipped_never_fatal(
     (repo / "latin1.py").write_bytes("name = 'caf\xe9'\n".encode("latin-1"))
     assert main(["check", str(repo)]) == 1  # the good file is still checked
     err = capsys.readouterr().err
-    assert "2 files read" not in err and "1 files read, 2 findings" in err
+    assert "2 files read" not in err and "1 file read, 2 findings" in err
     assert f"skipped: {repo}/broken.py: does not parse (line 1" in err
     assert f"skipped: {repo}/latin1.py: not UTF-8" in err
 

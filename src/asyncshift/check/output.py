@@ -26,9 +26,13 @@ def render(report: Report, format: str) -> str:
 
 
 def summary(report: Report) -> str:
-    lines = [f"{report.files_read} files read, {len(report.findings)} findings"]
+    lines = [f"{_count(report.files_read, 'file')} read, {_count(len(report.findings), 'finding')}"]
     for code, count in sorted(report.by_rule().items()):
         lines.append(f"  {code}: {count}")
     for skipped in report.skipped:
         lines.append(f"  {skipped.status}: {skipped.path}: {skipped.reason}")
     return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
