@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.add_argument("step", metavar="STEP")
     apply.add_argument("paths", nargs="*", metavar="PATH")
+    apply.add_argument("--jobs", "-j", type=int, default=1, help="work in N processes")
     how = apply.add_mutually_exclusive_group()
     how.add_argument("--diff", action="store_true", help="print a unified diff, write nothing")
     how.add_argument("--check", action="store_true", help="exit 1 if anything would change")
@@ -155,7 +156,7 @@ def _apply(args: argparse.Namespace) -> int:
         print(f"asyncshift apply: unknown step {args.step!r} (steps: {known})", file=sys.stderr)
         return EXIT_ERROR
     mode: Mode = "diff" if args.diff else "check" if args.check else "write"
-    report = apply_step(step, args.paths, mode)
+    report = apply_step(step, args.paths, mode, jobs=args.jobs)
     for outcome in report.outcomes:
         if outcome.diff and mode == "diff":
             print(outcome.diff, end="")

@@ -82,6 +82,18 @@ def test_apply_writes_keeping_newlines_comments_and_mode_and_is_idempotent(
     assert sorted(p.name for p in tree.iterdir()) == ["clean.py", "uses.py"]  # no temp left
 
 
+def test_jobs_give_the_same_outcomes_as_one_process(
+    rename_step: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for i in range(6):
+        (tmp_path / f"m{i}.py").write_text("foo = 1\n" if i % 2 else "x = 1\n")
+    (tmp_path / "broken.py").write_text("def (:\n")
+    assert main(["apply", rename_step, "--jobs", "2", str(tmp_path)]) == 1
+    assert "3 files changed, 3 unchanged, 1 skipped" in capsys.readouterr().err
+    assert (tmp_path / "m1.py").read_text() == "bar = 1\n"
+    assert main(["apply", rename_step, "--check", "-j", "2", str(tmp_path)]) == 0
+
+
 def test_output_that_does_not_parse_is_never_written(
     rename_step: str, tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

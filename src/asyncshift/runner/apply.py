@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import multiprocessing
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -12,8 +14,8 @@ import libcst as cst
 
 from asyncshift.model.repo import RepoFacts
 from asyncshift.runner.discover import discover
-from asyncshift.runner.results import read_facts
-from asyncshift.runner.steps import Step
+from asyncshift.runner.results import read_all
+from asyncshift.runner.steps import STEPS, Step
 from asyncshift.runner.writes import write_atomically
 
 Mode = Literal["write", "diff", "check"]
@@ -66,12 +68,27 @@ def _apply_one(step: Step, path: Path, repo: RepoFacts, mode: Mode) -> FileOutco
     return FileOutcome(name, "changed", diff=diff, reports=reports)
 
 
-def apply_step(step: Step, paths: Iterable[str | Path], mode: Mode = "write") -> ApplyReport:
+def _apply_named(name: str, path: Path, repo: RepoFacts, mode: Mode) -> FileOutcome:
+    # Workers look the step up by name: a step's transform may be a closure, which never pickles.
+    return _apply_one(STEPS[name], path, repo, mode)
+
+
+def apply_step(
+    step: Step, paths: Iterable[str | Path], mode: Mode = "write", jobs: int = 1
+) -> ApplyReport:
+    """Run ``step`` over every file; ``jobs`` > 1 reads and transforms in that many processes.
+
+    Parallel runs fork, so workers inherit the step registry as it is (steps registered at run
+    time included); where fork does not exist, the run stays in one process.
+    """
     report = ApplyReport()
     readable: list[Path] = []
     facts = []
-    for path in discover(paths):
-        result = read_facts(path)
+    files = discover(paths)
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    jobs = jobs if forkable else 1
+    for result in read_all(files, jobs):
+        path = Path(result.path)
         if result.facts is None:
             status: Literal["skipped", "failed"] = (
                 "failed" if result.status == "failed" else "skipped"
@@ -81,6 +98,12 @@ def apply_step(step: Step, paths: Iterable[str | Path], mode: Mode = "write") ->
             readable.append(path)
             facts.append(result.facts)
     repo = RepoFacts.merge(facts)
-    for path in readable:
-        report.outcomes.append(_apply_one(step, path, repo, mode))
+    if jobs <= 1 or len(readable) < 2 * jobs:
+        for path in readable:
+            report.outcomes.append(_apply_one(step, path, repo, mode))
+        return report
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [pool.submit(_apply_named, step.name, path, repo, mode) for path in readable]
+        report.outcomes.extend(f.result() for f in futures)
     return report
