@@ -11,6 +11,7 @@ import asyncshift.check.rules  # noqa: F401 - registers the rules
 from asyncshift.check.finding import Finding
 from asyncshift.check.registry import RULES
 from asyncshift.config import Config
+from asyncshift.model.facts import collect_facts
 from asyncshift.model.records import FileFacts
 from asyncshift.model.repo import RepoFacts
 from asyncshift.runner import FactsCache, FileResult, discover, read_all
@@ -78,6 +79,4 @@ def check_paths(
 
 def check_source(source: str, path: str = "<snippet>", codes: Sequence[str] = ()) -> list[Finding]:
     """The pure text-in, findings-out core, for one file (tests, editors)."""
-    from asyncshift.model.facts import collect_facts
-
     return check_facts([collect_facts(path, source)], codes or list(RULES))

@@ -15,7 +15,7 @@ import libcst as cst
 from asyncshift.model.repo import RepoFacts
 from asyncshift.runner.discover import discover
 from asyncshift.runner.results import read_all
-from asyncshift.runner.steps import STEPS, Step
+from asyncshift.runner.steps import Step
 from asyncshift.runner.writes import write_atomically
 
 Mode = Literal["write", "diff", "check"]
@@ -68,9 +68,16 @@ def _apply_one(step: Step, path: Path, repo: RepoFacts, mode: Mode) -> FileOutco
     return FileOutcome(name, "changed", diff=diff, reports=reports)
 
 
-def _apply_named(name: str, path: Path, repo: RepoFacts, mode: Mode) -> FileOutcome:
-    # Workers look the step up by name: a step's transform may be a closure, which never pickles.
-    return _apply_one(STEPS[name], path, repo, mode)
+# What forked workers inherit instead of receiving it pickled with every file: the repository
+# model holds every file's facts, so sending it per file would cost O(files²), and a step's
+# transform may be a closure, which never pickles.
+_inherited: tuple[Step, RepoFacts, Mode] | None = None
+
+
+def _apply_inherited(path: Path) -> FileOutcome:
+    assert _inherited is not None, "only for workers forked by apply_step"
+    step, repo, mode = _inherited
+    return _apply_one(step, path, repo, mode)
 
 
 def apply_step(
@@ -78,9 +85,10 @@ def apply_step(
 ) -> ApplyReport:
     """Run ``step`` over every file; ``jobs`` > 1 reads and transforms in that many processes.
 
-    Parallel runs fork, so workers inherit the step registry as it is (steps registered at run
-    time included); where fork does not exist, the run stays in one process.
+    Parallel runs fork, so workers inherit the step and the repository model as they are;
+    where fork does not exist, the run stays in one process.
     """
+    global _inherited
     report = ApplyReport()
     readable: list[Path] = []
     facts = []
@@ -102,8 +110,11 @@ def apply_step(
         for path in readable:
             report.outcomes.append(_apply_one(step, path, repo, mode))
         return report
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(_apply_named, step.name, path, repo, mode) for path in readable]
-        report.outcomes.extend(f.result() for f in futures)
+    _inherited = (step, repo, mode)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            report.outcomes.extend(pool.map(_apply_inherited, readable, chunksize=16))
+    finally:
+        _inherited = None
     return report
