@@ -135,9 +135,7 @@ def _run_sync_target(async_session: Any, where: str) -> Any:
     return async_session
 
 
-def _adapt_function(
-    fn: Callable[..., R], session_param: str | None
-) -> Callable[..., Awaitable[R]]:
+def _adapt_function(fn: Callable[..., R], session_param: str | None) -> Callable[..., Awaitable[R]]:
     if getattr(fn, _ADAPTED, False):
         return fn  # type: ignore[return-value]
     if inspect.iscoroutinefunction(fn):

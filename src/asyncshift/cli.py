@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("paths", nargs="*", metavar="PATH")
     plan.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    plan.add_argument("--jobs", "-j", type=int, default=1, help="parse in N processes")
+    plan.add_argument("--no-cache", action="store_true", help="parse every file afresh")
 
     commands.add_parser("rules", help="list the check rules and their codes")
     commands.add_parser("steps", help="list the migration ladder's steps, in order")
@@ -91,7 +93,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     from asyncshift.config import ConfigError, load_config
-    from asyncshift.model.repo import RepoFacts
+    from asyncshift.model.repo import RepoModel
     from asyncshift.planning import make_plan, render_plan
     from asyncshift.runner import FactsCache, discover, read_all
 
@@ -101,10 +103,11 @@ def _plan(args: argparse.Namespace) -> int:
         print(f"asyncshift plan: {error}", file=sys.stderr)
         return EXIT_ERROR
     files = [f for f in discover(args.paths) if not config.excluded(f)]
-    results = read_all(files, cache=FactsCache())
+    cache = None if args.no_cache else FactsCache()
+    results = read_all(files, max(args.jobs, 1), cache)
     facts = (r.facts for r in results if r.facts is not None)
-    repo = RepoFacts.merge(facts, config.session_factories)
-    print(render_plan(make_plan(repo), args.format))
+    model = RepoModel(facts, config.session_factories)
+    print(render_plan(make_plan(model), args.format))
     for skipped in (r for r in results if r.facts is None):
         print(f"{skipped.status}: {skipped.path}: {skipped.reason}", file=sys.stderr)
     return EXIT_CLEAN

@@ -1,10 +1,10 @@
 """``[tool.asyncshift]`` in the target's pyproject.toml: names asyncshift cannot infer, excludes.
 
-    [tool.asyncshift]
-    exclude = ["migrations/*", "scripts/legacy_*.py"]   # globs, relative to pyproject.toml
-    select = ["ASH00"]                                  # defaults for --select / --ignore
-    ignore = ["ASH007"]
-    session-factories = ["get_session", "SessionFactory"]  # names that make sync sessions
+[tool.asyncshift]
+exclude = ["migrations/*", "scripts/legacy_*.py"]   # globs, relative to pyproject.toml
+select = ["ASH00"]                                  # defaults for --select / --ignore
+ignore = ["ASH007"]
+session-factories = ["get_session", "SessionFactory"]  # names that make sync sessions
 """
 
 from __future__ import annotations

@@ -58,9 +58,7 @@ class SessionScopeWSGIMiddleware:
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
 
-    def __call__(
-        self, environ: WSGIEnviron, start_response: WSGIStartResponse
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnviron, start_response: WSGIStartResponse) -> Iterable[bytes]:
         label = f"{environ.get('REQUEST_METHOD', 'HTTP')} {environ.get('PATH_INFO', '')}"
         scope = SessionScope(label)
         note_serving()

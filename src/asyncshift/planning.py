@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from asyncshift.model.repo import RepoFacts
+from asyncshift.check.rules.ash009_event_loop_in_sync_path import loop_calls
+from asyncshift.model import types as t
+from asyncshift.model.records import MODULE_FRAME
+from asyncshift.model.repo import RepoModel
+from asyncshift.model.routes import Endpoint
 
 
 @dataclass(frozen=True)
@@ -31,45 +35,76 @@ ASYNC = "async"
 NO_SESSION = "no session"
 
 
-def make_plan(repo: RepoFacts) -> Plan:
+def session_kinds(model: RepoModel, path: str, fq: str, depth: int = 0) -> set[str]:
+    """The kinds of session an endpoint or dependency receives, through its dependencies too."""
+    if depth > 6 or fq not in model.frames:
+        return set()
+    _, frame = model.frames[fq]
+    kinds: set[str] = set()
+    ctx_frame = frame
+    for param in frame.params:
+        if frame.cls is not None and param is frame.params[0]:
+            continue
+        for found in model.types(path, ctx_frame, ("n", param.name)):
+            if t.is_session(found):
+                kinds.add(found[1])
+    for _, dependency in model.routes.dependencies_of(path, frame):
+        dep_path, _ = model.frames[dependency]
+        kinds |= session_kinds(model, dep_path, dependency, depth + 1)
+    return kinds
+
+
+def _holds_back(model: RepoModel, endpoint: Endpoint) -> tuple[str, ...]:
+    reasons: list[str] = []
+    summary = model.sessions.summary(endpoint.path, endpoint.frame)
+    for leaf, words in (("blocking", "non-database blocking work"), ("file_io", "file I/O")):
+        effect = getattr(summary, leaf)
+        if effect is not None:
+            reasons.append(f"{effect.what} is {words}: it stays sync until that moves")
+        for call, callee in summary.callees:
+            chain = model.sessions.chain(callee, leaf)
+            if chain and not call.deferred:
+                reasons.append(f"{' -> '.join(chain)} is {words}, reached through calls")
+    for _, _, loop_chain in loop_calls(model, endpoint.path, endpoint.frame):
+        reasons.append(f"{loop_chain} runs an event loop (ASH009)")
+    return tuple(dict.fromkeys(reasons))
+
+
+def make_plan(model: RepoModel) -> Plan:
     plan = Plan()
-    sync_dependencies = {
-        d.name for facts in repo.files for d in facts.session_dependencies if not d.is_async
-    }
-    for facts in repo.files:
-        for registry in facts.scoped_registries:
-            kind = "thread-local (F1)" if registry.thread_local else "custom scope"
-            plan.registries.append(
-                f"{facts.path}:{registry.place.line}: {registry.name} = scoped_session, {kind}"
+    for path, frame in model.all_frames():
+        for call in frame.calls:
+            if not model.external_names(path, frame, call.expr[1]) & t.SCOPED_SESSION:
+                continue
+            scopefunc = next((v for k, v in call.expr[3] if k == "scopefunc"), None)
+            kind = "thread-local (F1)" if scopefunc is None else "custom scope"
+            where = "" if frame.qualname == MODULE_FRAME else f" in {frame.qualname}"
+            name = next(
+                (n for n, values in frame.locals.items() if call.expr in values), "(unnamed)"
             )
-        for dependency in facts.session_dependencies:
-            kind = "async" if dependency.is_async else "sync"
-            plan.dependencies.append(
-                f"{facts.path}:{dependency.place.line}: {dependency.name}, {kind} session"
-            )
-        for endpoint in facts.endpoints:
-            sync_session = (
-                bool(endpoint.session_params)
-                or bool(set(endpoint.dependencies) & sync_dependencies)
-                or bool(set(endpoint.annotation_names) & repo.session_aliases)
-            )
-            holds_back: tuple[str, ...] = ()
-            if endpoint.is_async:
-                state = ASYNC_ON_SYNC_SESSION if sync_session else ASYNC
-            elif sync_session:
-                state = SYNC_WITH_SESSION
-                holds_back = tuple(
-                    f"{call}() is non-database blocking work: it stays sync until that moves"
-                    for call in dict.fromkeys(endpoint.blocking)
-                ) + _blocking_through_calls(repo, endpoint.name)
-            else:
-                state = NO_SESSION
+            plan.registries.append(f"{path}:{call.line}: {name} = scoped_session{where}, {kind}")
+    for fq in sorted(_session_dependencies(model)):
+        path, frame = model.frames[fq]
+        kinds = {p[1] for p in model.provided_types(fq) if t.is_session(p)}
+        kind = "/".join(sorted(kinds))
+        plan.dependencies.append(f"{path}:{frame.line}: {frame.qualname}, {kind} session")
+    for endpoint in model.routes.endpoints:
+        kinds = session_kinds(model, endpoint.path, endpoint.fq)
+        holds_back: tuple[str, ...] = ()
+        if endpoint.is_async:
+            state = ASYNC_ON_SYNC_SESSION if t.SYNC in kinds else ASYNC
+        elif t.SYNC in kinds:
+            state = SYNC_WITH_SESSION
+            holds_back = _holds_back(model, endpoint)
+        else:
+            state = NO_SESSION
+        for route in endpoint.routes or ("?",):
             plan.endpoints.append(
                 EndpointPlan(
-                    facts.path,
-                    endpoint.place.line,
-                    endpoint.name,
-                    endpoint.route,
+                    endpoint.path,
+                    endpoint.frame.line,
+                    endpoint.frame.qualname,
+                    f"{endpoint.verb} {route}",
                     state,
                     holds_back,
                 )
@@ -77,16 +112,17 @@ def make_plan(repo: RepoFacts) -> Plan:
     return plan
 
 
-def _blocking_through_calls(repo: RepoFacts, endpoint: str) -> tuple[str, ...]:
-    reasons = []
-    for function in repo.functions.get(endpoint, []):
-        for callee in function.calls:
-            chain = repo.blocking_chain(callee)
-            if chain:
-                reasons.append(
-                    f"{' -> '.join(chain)} is non-database blocking work, reached through calls"
-                )
-    return tuple(dict.fromkeys(reasons))
+def _session_dependencies(model: RepoModel) -> set[str]:
+    """Functions that hand out a session to requests: found by type, not by name."""
+    found = set()
+    endpoints = {e.fq for e in model.routes.endpoints}
+    for fq, (path, frame) in model.frames.items():
+        if frame.qualname == MODULE_FRAME or fq in endpoints or model.serving.is_test(path):
+            continue
+        provides = any(t.is_session(p) for p in model.provided_types(fq))
+        if provides and (frame.yields or fq in model.routes.depends_targets):
+            found.add(fq)
+    return found
 
 
 def render_plan(plan: Plan, format: str) -> str:

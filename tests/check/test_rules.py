@@ -111,7 +111,7 @@ def test_ash002_fires_for_annotated_made_and_registry_sessions() -> None:
 
 def test_ash002_follows_annotated_aliases_across_files() -> None:
     from asyncshift.check.run import check_facts
-    from asyncshift.model.facts import collect_facts
+    from asyncshift.model.collect import collect_facts
 
     deps = collect_facts(
         "deps.py",
@@ -166,7 +166,9 @@ async def handler(db):
         codes=["ASH002"],
     )
     assert [(f.line, f.code) for f in found] == [(13, "ASH002")]
-    assert "get_user_name -> get_user -> sync session I/O" in found[0].message
+    assert (
+        "snippet.get_user_name -> snippet.get_user -> sync session I/O (db.get)" in found[0].message
+    )
 
 
 def test_ash002_follows_self_method_calls() -> None:
@@ -186,7 +188,7 @@ def test_ash002_follows_self_method_calls() -> None:
         codes=["ASH002"],
     )
     assert [f.line for f in found] == [8]
-    assert "_rows -> sync session I/O" in found[0].message
+    assert "snippet.Reports._rows -> sync session I/O (db.execute)" in found[0].message
 
 
 def test_ash002_sync_engine_checkouts_but_not_async_with() -> None:
@@ -209,7 +211,8 @@ def test_ash002_sync_engine_checkouts_but_not_async_with() -> None:
 
 
 def test_class_based_view_methods_are_endpoints() -> None:
-    from asyncshift.model.facts import collect_facts
+    from asyncshift.model.collect import collect_facts
+    from asyncshift.model.repo import RepoModel
 
     facts = collect_facts(
         "views.py",
@@ -226,7 +229,10 @@ def test_class_based_view_methods_are_endpoints() -> None:
             """
         ),
     )
-    assert [(e.name, e.route) for e in facts.endpoints] == [("list_items", "GET /items")]
+    endpoints = RepoModel([facts]).routes.endpoints
+    assert [(e.fq, e.verb, e.routes) for e in endpoints] == [
+        ("views.Items.list_items", "GET", ("/items",))
+    ]
 
 
 # -- ASH003 pool smaller than the thread pool --------------------------------------------------
@@ -284,6 +290,10 @@ def test_ash004_silent_when_release_comes_first_or_in_finally() -> None:
 def test_ash004_fires_when_commit_precedes_release() -> None:
     check_fires(
         """\
+        from sqlalchemy.orm import scoped_session, sessionmaker
+        Session = scoped_session(sessionmaker())
+        SessionLocal = sessionmaker()
+
         def get_db():
             db = Session()
             yield db
@@ -299,5 +309,5 @@ def test_ash004_fires_when_commit_precedes_release() -> None:
                 db.close()
         """,
         "ASH004",
-        [4, 12],
+        [8, 16],
     )

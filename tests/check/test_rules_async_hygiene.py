@@ -26,9 +26,11 @@ def test_ash005_silent_for_middleware_without_sessions() -> None:
 def test_ash005_fires_for_sessions_in_http_middleware() -> None:
     check_fires(
         """\
+        from fastapi import FastAPI
         from starlette.middleware.base import BaseHTTPMiddleware
         from sqlalchemy.orm import scoped_session, sessionmaker
         Session = scoped_session(sessionmaker())
+        app = FastAPI()
 
         class DBSession(BaseHTTPMiddleware):
             async def dispatch(self, request, call_next):
@@ -43,7 +45,7 @@ def test_ash005_fires_for_sessions_in_http_middleware() -> None:
             return await call_next(request)
         """,
         "ASH005",
-        [10, 14],
+        [12, 16],
     )
 
 
@@ -134,17 +136,26 @@ def test_ash007_follows_the_call_graph_to_blocking_calls() -> None:
         codes=["ASH007"],
     )
     assert [f.line for f in found] == [10]
-    assert "retry -> backoff -> time.sleep()" in found[0].message
+    assert "snippet.retry -> snippet.backoff -> time.sleep()" in found[0].message
 
 
 # -- ASH008 relationship reads in async def (heuristic) ----------------------------------------
 
 MODELS = """\
-from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, relationship, selectinload
 
-class User(DeclarativeBase):
+class Base(DeclarativeBase):
+    pass
+
+class User(Base):
+    __tablename__ = "users"
     items: Mapped[list["Item"]] = relationship(back_populates="owner")
     name: Mapped[str]
+
+class Item(Base):
+    __tablename__ = "items"
 """
 
 
@@ -152,11 +163,11 @@ def test_ash008_silent_for_columns_eager_loads_and_sync_code() -> None:
     check_noop(
         MODELS
         + """
-async def names(db):
+async def names(db: AsyncSession):
     user = await db.get(User, 1)
     return user.name
 
-async def eager(db):
+async def eager(db: AsyncSession):
     user = (await db.execute(select(User).options(selectinload(User.items)))).scalar_one()
     return user.items
 
@@ -169,7 +180,7 @@ async def body(data: CreateUser):
 def load_with_items(db):
     return db.get(User, 1, options=[selectinload(User.items)])
 
-async def helper_loads(db):
+async def helper_loads(db: AsyncSession):
     user = await adapt(load_with_items)(db)
     return user.items
 """,
@@ -181,12 +192,22 @@ def test_ash008_fires_for_a_relationship_read_without_eager_loading() -> None:
     check_fires(
         MODELS
         + """
-async def items(db):
+async def items(db: AsyncSession):
     user = await db.get(User, 1)
     return user.items
+
+async def listed(db: AsyncSession):
+    users = (await db.execute(select(User))).scalars().all()
+    return [u.name for u in users if users[0].items]
+
+async def looped(db: AsyncSession):
+    for user in await db.scalars(select(User).options(selectinload(User.items))):
+        user.items
+    for other in await db.scalars(select(User)):
+        other.items
 """,
         "ASH008",
-        [7],
+        [18, 28],
     )
 
 

@@ -104,7 +104,7 @@ def test_gitignore_and_virtualenvs_are_respected(
 def test_rules_lists_every_code(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules"]) == 0
     codes = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert codes == [f"ASH00{n}" for n in range(1, 9)]
+    assert codes == [f"ASH00{n}" for n in range(1, 10)]
 
 
 def test_console_script_runs(repo: Path) -> None:

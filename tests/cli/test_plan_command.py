@@ -14,7 +14,7 @@ DEPS = textwrap.dedent(
     """\
     from contextlib import contextmanager
     from typing import Annotated
-    from fastapi import Depends
+    from fastapi import Depends, Request
     from sqlalchemy.orm import Session, sessionmaker, scoped_session
 
     SessionLocal = sessionmaker()
@@ -36,12 +36,20 @@ DEPS = textwrap.dedent(
     def session_for_jobs():
         with SessionLocal() as session:
             yield session
+
+
+    async def db_session_middleware(request: Request, call_next):
+        request.state.db = SessionLocal()
+        try:
+            return await call_next(request)
+        finally:
+            request.state.db.close()
     """
 )
 ROUTES = textwrap.dedent(
     """\
     import time
-    from fastapi import APIRouter, Depends
+    from fastapi import APIRouter, Depends, Request
     from app.deps import SessionDep, get_db
 
     router = APIRouter()
@@ -73,7 +81,7 @@ ROUTES = textwrap.dedent(
         return db.get(User, 1)
 
 
-    def get_state_db(request):
+    def get_state_db(request: Request):
         return request.state.db
 
 
@@ -116,7 +124,7 @@ def test_plan_states_and_what_holds_an_endpoint_back(
         "audited": (
             "GET /audited",
             "sync, sync session",
-            ["audit -> time.sleep() is non-database blocking work, reached through calls"],
+            ["routes.audit -> time.sleep() is non-database blocking work, reached through calls"],
         ),
         "listed": ("POST /listed", "sync, sync session", []),
         "health": ("GET /health", "async", []),
@@ -126,6 +134,7 @@ def test_plan_states_and_what_holds_an_endpoint_back(
     assert [r.split(": ", 1)[1] for r in plan["registries"]] == [
         "Registry = scoped_session, thread-local (F1)"
     ]
+    # Session dependencies are found by the type they hand out, never by name.
     assert [d.split(": ", 1)[1] for d in plan["dependencies"]] == [
         "get_db, sync session",
         "session_for_jobs, sync session",

@@ -11,8 +11,7 @@ import libcst as cst
 import pytest
 
 from asyncshift.cli import main
-from asyncshift.model.repo import RepoFacts
-from asyncshift.runner.steps import STEPS, Transformed, step
+from asyncshift.runner.steps import STEPS, Report, StepInput, Transformed, step
 
 
 class _Rename(cst.CSTTransformer):
@@ -23,17 +22,26 @@ class _Rename(cst.CSTTransformer):
 @pytest.fixture
 def rename_step() -> Iterator[str]:
     @step("rename-foo", "foo becomes bar (a test step)", position=99)
-    def rename(source: str, repo: RepoFacts) -> Transformed:
-        module = cst.parse_module(source)
-        reports = ["line 1: left `foo_keep` alone"] if "foo_keep" in source else []
+    def rename(given: StepInput) -> Transformed:
+        module = cst.parse_module(given.source)
+        reports: list[Report | str] = (
+            [Report(1, "left `foo_keep` alone")] if "foo_keep" in given.source else []
+        )
         return Transformed(module.visit(_Rename()).code, reports)  # a fresh transformer per file
 
     @step("break-it", "emits code that does not parse (a test step)", position=100)
-    def break_it(source: str, repo: RepoFacts) -> Transformed:
-        return Transformed(source + "\ndef (:\n")
+    def break_it(given: StepInput) -> Transformed:
+        return Transformed(given.source + "\ndef (:\n")
+
+    @step("add-adapter", "creates a module beside each file that mentions foo", position=101)
+    def add_adapter(given: StepInput) -> Transformed:
+        if "foo" not in given.source or given.path.endswith("_adapters.py"):
+            return Transformed(given.source)
+        target = given.path.removesuffix(".py") + "_adapters.py"
+        return Transformed(given.source, new_files={target: f"# for {given.module}\n"})
 
     yield "rename-foo"
-    del STEPS["rename-foo"], STEPS["break-it"]
+    del STEPS["rename-foo"], STEPS["break-it"], STEPS["add-adapter"]
 
 
 @pytest.fixture
@@ -51,6 +59,7 @@ def test_steps_lists_the_ladder_in_order(
     assert capsys.readouterr().out.splitlines() == [
         "1. rename-foo       foo becomes bar (a test step)",
         "2. break-it         emits code that does not parse (a test step)",
+        "3. add-adapter      creates a module beside each file that mentions foo",
     ]
 
 
@@ -125,3 +134,16 @@ def test_what_a_step_leaves_alone_is_reported(
 def test_unknown_step_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["apply", "no-such-step", "."]) == 2
     assert "unknown step 'no-such-step'" in capsys.readouterr().err
+
+
+def test_a_step_creates_files_shown_in_diff_and_never_overwrites(
+    rename_step: str, tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["apply", "add-adapter", "--diff", str(tree)]) == 1
+    assert "+++ b/" + str(tree / "uses_adapters.py") in capsys.readouterr().out
+    assert not (tree / "uses_adapters.py").exists()
+    assert main(["apply", "add-adapter", str(tree)]) == 1
+    assert (tree / "uses_adapters.py").read_text() == "# for uses\n"
+    (tree / "uses_adapters.py").write_text("# edited by hand\n")
+    assert main(["apply", "add-adapter", str(tree)]) == 0  # the file exists: nothing to do
+    assert (tree / "uses_adapters.py").read_text() == "# edited by hand\n"

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from asyncshift.check.finding import Finding
 from asyncshift.model.records import FileFacts
-from asyncshift.model.repo import RepoFacts
+from asyncshift.model.repo import RepoModel
 
-RuleFunction = Callable[[FileFacts, RepoFacts], Iterable[Finding]]
+RuleFunction = Callable[[FileFacts, RepoModel], Iterable[Finding]]
 
 
 @dataclass(frozen=True)

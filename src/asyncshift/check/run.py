@@ -11,9 +11,9 @@ import asyncshift.check.rules  # noqa: F401 - registers the rules
 from asyncshift.check.finding import Finding
 from asyncshift.check.registry import RULES
 from asyncshift.config import Config
-from asyncshift.model.facts import collect_facts
+from asyncshift.model.collect import collect_facts
 from asyncshift.model.records import FileFacts
-from asyncshift.model.repo import RepoFacts
+from asyncshift.model.repo import RepoModel
 from asyncshift.runner import FactsCache, FileResult, discover, read_all
 
 
@@ -43,11 +43,11 @@ def _suppressed(finding: Finding, facts: FileFacts) -> bool:
 def check_facts(
     files: Iterable[FileFacts], codes: Sequence[str], session_factories: Iterable[str] = ()
 ) -> list[Finding]:
-    repo = RepoFacts.merge(files, session_factories)
+    model = RepoModel(files, session_factories)
     findings = []
-    for facts in repo.files:
+    for facts in model.files.values():
         for code in codes:
-            findings += [f for f in RULES[code].run(facts, repo) if not _suppressed(f, facts)]
+            findings += [f for f in RULES[code].run(facts, model) if not _suppressed(f, facts)]
     return sorted(set(findings))
 
 
@@ -77,6 +77,6 @@ def check_paths(
     return report
 
 
-def check_source(source: str, path: str = "<snippet>", codes: Sequence[str] = ()) -> list[Finding]:
+def check_source(source: str, path: str = "snippet.py", codes: Sequence[str] = ()) -> list[Finding]:
     """The pure text-in, findings-out core, for one file (tests, editors)."""
     return check_facts([collect_facts(path, source)], codes or list(RULES))

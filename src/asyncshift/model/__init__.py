@@ -1,7 +1,7 @@
-"""The repository model: what one parse of each file tells about apps, sessions and engines."""
+"""The repository model: one parse per file, names resolved through imports, types of what flows."""
 
-from asyncshift.model.facts import collect_facts
+from asyncshift.model.collect import collect_facts
 from asyncshift.model.records import FileFacts
-from asyncshift.model.repo import RepoFacts
+from asyncshift.model.repo import RepoModel
 
-__all__ = ["FileFacts", "RepoFacts", "collect_facts"]
+__all__ = ["FileFacts", "RepoModel", "collect_facts"]

@@ -1,127 +1,112 @@
-"""What the model records about a file: compact, picklable, free of syntax-tree nodes."""
+"""What the per-file pass records: compact, picklable, free of syntax-tree nodes.
+
+One ``Frame`` per function (and one for the module body), one ``ClassFact`` per class. Values
+are ``Expr`` tuples (see ``exprs``) that the repository model types after the merge.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from asyncshift.model.exprs import Expr
 
-@dataclass
-class Place:
-    """Filled in after the pass, and only if the file has anything to report: positions cost
-    a second pass over the whole file."""
+MODULE_FRAME = "<module>"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # "posonly" | "pos" | "kwonly" | "var" | "varkw"
+    annotation: Expr | None
+    default: Expr | None
+
+
+@dataclass(frozen=True)
+class CallFact:
+    line: int
+    col: int
+    expr: Expr  # ("c", func, args, kwargs)
+    awaited: bool  # `await f(...)`: async by construction
+    deferred: bool  # inside a lambda or handed to a thread: does not run here
+    async_with: bool  # an `async with` item
+
+
+@dataclass(frozen=True)
+class AttrRead:
+    line: int
+    col: int
+    var: str
+    attr: str
+
+
+@dataclass(frozen=True)
+class StateSet:
+    """``request.state.db = value``: a middleware handing a session to the request."""
+
+    base: Expr
+    attr: str
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """After a generator's ``yield``: ``receiver.raising()`` runs before ``receiver.release()``."""
 
     line: int
     col: int
+    receiver: Expr
+    raising: str
+    release: str
+    release_receiver: Expr
 
 
-@dataclass(frozen=True)
-class ScopedRegistryFact:
+@dataclass
+class Frame:
+    qualname: str  # "get_user", "UserRepository.get", "outer.<locals>.inner", MODULE_FRAME
     name: str
-    place: Place
-    thread_local: bool
-
-
-@dataclass(frozen=True)
-class EngineFact:
-    place: Place
-    pool_size: int | None  # None: not given literally
-    max_overflow: int | None
-    pool_timeout: float | None
-    pool_timeout_given: bool  # a literal pool_timeout (None included) was passed
-
-
-@dataclass(frozen=True)
-class SessionCall:
-    """An un-awaited session method call inside ``async def``.
-
-    ``receiver`` says why the receiver may be a sync session: ``"sync"`` when the file alone
-    proves it (an annotation, ``Session(engine)``), else the name of the factory or registry it
-    came from, settled against the repository's known sync factories.
-    """
-
-    place: Place
-    function: str
-    method: str
-    receiver: str
-    factory: str | None
-
-
-@dataclass(frozen=True)
-class Hazard:
-    """A finding the file alone settles: code, place, and the words for it."""
-
-    code: str
-    place: Place
-    message: str
-
-
-@dataclass(frozen=True)
-class EndpointFact:
-    name: str
-    place: Place
-    route: str  # "GET /items/{id}"
+    line: int
+    col: int
     is_async: bool
-    session_params: tuple[str, ...]  # parameters annotated with a sync Session
-    annotation_names: tuple[str, ...]  # bare-name annotations, e.g. a `SessionDep` alias
-    dependencies: tuple[str, ...]  # names passed to Depends(...)
-    blocking: tuple[str, ...]  # non-database blocking calls in its body
+    cls: str | None = None  # the enclosing class's qualname, for methods
+    parent: str | None = None  # the enclosing function's qualname, for nested functions
+    params: tuple[Param, ...] = ()
+    decorators: tuple[Expr, ...] = ()
+    returns_annotation: Expr | None = None
+    # Flow-insensitive: every value a local name is bound to, in any order.
+    locals: dict[str, list[Expr]] = field(default_factory=dict)
+    calls: list[CallFact] = field(default_factory=list)
+    attr_reads: list[AttrRead] = field(default_factory=list)
+    returns: list[Expr] = field(default_factory=list)
+    yields: list[Expr] = field(default_factory=list)
+    self_attrs: dict[str, list[Expr]] = field(default_factory=dict)  # self.x = value
+    state_sets: list[StateSet] = field(default_factory=list)
+    cleanups: list[Cleanup] = field(default_factory=list)
+    globals_declared: set[str] = field(default_factory=set)
+    mentions_eager: bool = False  # selectinload(...), joinedload(...), awaitable_attrs
 
 
-@dataclass(frozen=True)
-class DependencyFact:
-    """A generator function that yields a sync session: a ``Depends`` candidate."""
-
+@dataclass
+class ClassFact:
+    qualname: str
     name: str
-    place: Place
-    is_async: bool
+    line: int
+    col: int
+    bases: tuple[Expr, ...] = ()
+    keywords: tuple[tuple[str, Expr], ...] = ()  # class X(SQLModel, table=True)
+    decorators: tuple[Expr, ...] = ()
+    attrs: dict[str, list[Expr]] = field(default_factory=dict)  # class-body assignments
+    annotations: dict[str, Expr] = field(default_factory=dict)  # class-body annotations
+    methods: dict[str, str] = field(default_factory=dict)  # name -> frame qualname
 
 
 @dataclass
 class FileFacts:
     path: str
-    has_asgi_app: bool = False
-    sync_factories: set[str] = field(default_factory=set)  # module-level sessionmaker/registries
-    session_aliases: set[str] = field(default_factory=set)  # SessionDep = Annotated[Session, ...]
-    scoped_registries: list[ScopedRegistryFact] = field(default_factory=list)
-    engines: list[EngineFact] = field(default_factory=list)
-    session_calls: list[SessionCall] = field(default_factory=list)
-    registry_closes: list[tuple[Place, str]] = field(default_factory=list)
-    hazards: list[Hazard] = field(default_factory=list)
-    endpoints: list[EndpointFact] = field(default_factory=list)
-    functions: list[FunctionFact] = field(default_factory=list)
-    relationships: set[str] = field(default_factory=set)  # relationship() attribute names
-    async_attribute_reads: list[AttributeReads] = field(default_factory=list)
-    async_call_sites: list[CallSite] = field(default_factory=list)
-    session_dependencies: list[DependencyFact] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)  # frames[0] is the module body
+    classes: list[ClassFact] = field(default_factory=list)
+    star_imports: list[tuple[int, str]] = field(default_factory=list)  # (level, module)
     suppressions: dict[int, set[str]] = field(default_factory=dict)  # line -> codes; "*": all
 
-
-@dataclass(frozen=True)
-class FunctionFact:
-    """A function or method, for the name-based call graph."""
-
-    name: str
-    is_async: bool
-    calls: tuple[str, ...]  # simple names of the repository functions it may call
-    session_io: tuple[str, ...]  # factories of the sync sessions it does I/O on ("" = surely)
-    blocking: tuple[str, ...]  # non-database blocking calls it makes itself
-    loads_eagerly: bool = False  # mentions selectinload(), joinedload(), awaitable_attrs...
-
-
-@dataclass(frozen=True)
-class CallSite:
-    """An un-awaited call inside ``async def`` to something the repository may define."""
-
-    place: Place
-    function: str
-    callee: str
-
-
-@dataclass(frozen=True)
-class AttributeReads:
-    """``var.attr`` reads on local objects inside one ``async def`` that loads nothing eagerly."""
-
-    place: Place
-    function: str
-    reads: tuple[tuple[str, str], ...]
-    calls: tuple[str, ...]  # called or handed over: one that loads eagerly may have loaded them
+    @property
+    def module_frame(self) -> Frame:
+        return self.frames[0]

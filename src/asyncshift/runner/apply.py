@@ -12,10 +12,11 @@ from typing import Literal
 
 import libcst as cst
 
-from asyncshift.model.repo import RepoFacts
+from asyncshift.model.records import FileFacts
+from asyncshift.model.repo import RepoModel
 from asyncshift.runner.discover import discover
 from asyncshift.runner.results import read_all
-from asyncshift.runner.steps import Step
+from asyncshift.runner.steps import Step, StepInput
 from asyncshift.runner.writes import write_atomically
 
 Mode = Literal["write", "diff", "check"]
@@ -38,40 +39,57 @@ class ApplyReport:
         return sum(o.status == status for o in self.outcomes)
 
 
-def _apply_one(step: Step, path: Path, repo: RepoFacts, mode: Mode) -> FileOutcome:
+def _apply_one(step: Step, path: Path, model: RepoModel, mode: Mode) -> FileOutcome:
     name = str(path)
     raw = path.read_bytes()
     source = raw.decode("utf-8")  # read_facts already refused anything else
+    facts: FileFacts = model.files[name]
     try:
-        result = step.transform(source, repo)
+        result = step.transform(StepInput(name, model.module_of(name), source, facts, model))
     except Exception as error:
         return FileOutcome(name, "failed", f"the step raised {type(error).__name__}: {error}")
-    reports = tuple(result.reports)
-    if result.code == source:
+    reports = tuple(str(r) for r in result.reports)
+    new_files = {
+        target: text for target, text in result.new_files.items() if not Path(target).exists()
+    }
+    if result.code == source and not new_files:
         return FileOutcome(name, "unchanged", reports=reports)
-    try:
-        cst.parse_module(result.code)
-    except cst.ParserSyntaxError as error:
-        return FileOutcome(
-            name, "failed", f"the step's output does not parse ({error.message}); left as it was"
-        )
-    diff = "".join(
+    for target, text in [(name, result.code), *new_files.items()]:
+        try:
+            cst.parse_module(text)
+        except cst.ParserSyntaxError as error:
+            what = "the step's output" if target == name else f"the new file {target}"
+            return FileOutcome(
+                name, "failed", f"{what} does not parse ({error.message}); nothing was written"
+            )
+    diff = _diff(name, source, result.code) + "".join(
+        _diff(target, "", text) for target, text in new_files.items()
+    )
+    if mode == "write":
+        for target, text in new_files.items():
+            write_atomically(Path(target), text.encode("utf-8"), new=True)
+        if result.code != source:
+            write_atomically(path, result.code.encode("utf-8"))
+    return FileOutcome(name, "changed", diff=diff, reports=reports)
+
+
+def _diff(name: str, before: str, after: str) -> str:
+    if before == after:
+        return ""
+    return "".join(
         difflib.unified_diff(
-            source.splitlines(keepends=True),
-            result.code.splitlines(keepends=True),
-            fromfile=f"a/{name}",
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{name}" if before else "/dev/null",
             tofile=f"b/{name}",
         )
     )
-    if mode == "write":
-        write_atomically(path, result.code.encode("utf-8"))
-    return FileOutcome(name, "changed", diff=diff, reports=reports)
 
 
 # What forked workers inherit instead of receiving it pickled with every file: the repository
 # model holds every file's facts, so sending it per file would cost O(files²), and a step's
 # transform may be a closure, which never pickles.
-_inherited: tuple[Step, RepoFacts, Mode] | None = None
+_inherited: tuple[Step, RepoModel, Mode] | None = None
 
 
 def _apply_inherited(path: Path) -> FileOutcome:
@@ -105,7 +123,7 @@ def apply_step(
         else:
             readable.append(path)
             facts.append(result.facts)
-    repo = RepoFacts.merge(facts)
+    repo = RepoModel(facts)
     if jobs <= 1 or len(readable) < 2 * jobs:
         for path in readable:
             report.outcomes.append(_apply_one(step, path, repo, mode))

@@ -49,10 +49,18 @@ class FactsCache:
             return None  # absent or unreadable: parse again
         return replace(facts, path=path) if isinstance(facts, FileFacts) else None
 
+    def _ignore_in_git(self) -> None:
+        """As ruff, mypy and pytest do: the cache folder ignores itself, so a checked
+        repository's ``git status`` stays clean."""
+        marker = self.directory.parent / ".gitignore"
+        if not marker.exists():
+            marker.write_text("# Created by asyncshift automatically.\n*\n", encoding="utf-8")
+
     def put(self, key: str, facts: FileFacts) -> None:
         target = self._file(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            self._ignore_in_git()
             descriptor, temporary = tempfile.mkstemp(dir=target.parent)
             with os.fdopen(descriptor, "wb") as handle:
                 pickle.dump(facts, handle, protocol=pickle.HIGHEST_PROTOCOL)

@@ -9,9 +9,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Literal
 
-import libcst as cst
-
-from asyncshift.model.facts import collect_facts
+from asyncshift.model.collect import collect_facts
 from asyncshift.model.records import FileFacts
 from asyncshift.runner.cache import FactsCache
 
@@ -41,10 +39,14 @@ def read_facts(path: Path, cache: FactsCache | None = None) -> FileResult:
         )
     try:
         facts = collect_facts(name, source)
-    except cst.ParserSyntaxError as error:
+    except SyntaxError as error:
         return FileResult(
-            name, "skipped", reason=f"does not parse (line {error.raw_line}: {error.message})"
+            name,
+            "skipped",
+            reason=f"does not parse (line {error.lineno}: {error.msg}); it is left as it is",
         )
+    except ValueError as error:  # source with NUL bytes
+        return FileResult(name, "skipped", reason=f"does not parse ({error}); it is left as it is")
     except Exception as error:  # an internal error in one file must not stop the others
         return FileResult(name, "failed", reason=f"internal error: {type(error).__name__}: {error}")
     if cache is not None:

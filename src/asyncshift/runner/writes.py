@@ -7,8 +7,13 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    mode = path.stat().st_mode & 0o7777
+def write_atomically(path: Path, data: bytes, new: bool = False) -> None:
+    """``new``: create the file (and its folder), refusing to replace one that exists."""
+    if new:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            raise FileExistsError(f"{path} exists; a step never overwrites a file it creates")
+    mode = 0o644 if new else path.stat().st_mode & 0o7777
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "wb") as handle:

@@ -9,6 +9,7 @@ from asyncshift.check.rules import (
     ash006_close_instead_of_remove,
     ash007_blocking_call_in_async,
     ash008_lazy_relationship_in_async,
+    ash009_event_loop_in_sync_path,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "ash006_close_instead_of_remove",
     "ash007_blocking_call_in_async",
     "ash008_lazy_relationship_in_async",
+    "ash009_event_loop_in_sync_path",
 ]

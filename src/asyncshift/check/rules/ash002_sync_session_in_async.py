@@ -4,34 +4,37 @@ from collections.abc import Iterator
 
 from asyncshift.check.finding import Finding
 from asyncshift.check.registry import rule
-from asyncshift.check.rules._hazards import call_graph_findings
+from asyncshift.check.rules._sites import reached, serving_async_calls
 from asyncshift.model.records import FileFacts
-from asyncshift.model.repo import RepoFacts
+from asyncshift.model.repo import RepoModel
 
 
 @rule("ASH002", "sync-session-in-async", "sync session I/O inside async def (F4)")
-def check(facts: FileFacts, repo: RepoFacts) -> Iterator[Finding]:
-    for call in facts.session_calls:
-        known = repo.sync_factories | repo.session_aliases
-        if call.factory is not None and call.factory not in known:
-            continue  # not a session this repository makes synchronously
-        yield Finding(
-            facts.path,
-            call.place.line,
-            call.place.col,
-            "ASH002",
-            f"`{call.receiver}.{call.method}()` is sync database I/O inside async def "
-            f"{call.function}: it blocks the event loop, and freezes the server once the pool "
-            "is exhausted (F4). Use an AsyncSession, or `await adapt(fn)(async_session, ...)` "
-            "for legacy code, or make the endpoint `def`",
-        )
-    yield from call_graph_findings(
-        facts,
-        "ASH002",
-        repo.session_io_chain,
-        lambda site, chain: (
-            f"`{site.callee}()` does sync database I/O ({chain}) inside async "
-            f"def {site.function}: it blocks the event loop (F4). Call it through "
-            f"`await adapt({site.callee})(async_session, ...)`, or make the endpoint `def`"
-        ),
-    )
+def check(facts: FileFacts, model: RepoModel) -> Iterator[Finding]:
+    for site in serving_async_calls(facts, model):
+        summary = model.sessions.summary(facts.path, site.frame)
+        op = next((o for o in summary.ops if o.call is site.call), None)
+        function = site.frame.qualname
+        if op is not None and op.kind == "sync" and op.io:
+            yield Finding(
+                facts.path,
+                site.call.line,
+                site.call.col,
+                "ASH002",
+                f"`{op.receiver}.{op.method}()` is sync database I/O on a sync {op.on} inside "
+                f"async def {function}: it blocks the event loop, and freezes the server once "
+                "the pool is exhausted (F4). Use an AsyncSession, or `await "
+                "adapt(fn)(async_session, ...)` for legacy code, or make it `def`",
+            )
+            continue
+        for chain in reached(model, facts.path, site, "sync_io"):
+            yield Finding(
+                facts.path,
+                site.call.line,
+                site.call.col,
+                "ASH002",
+                f"`{chain[0]}()` does sync database I/O ({' -> '.join(chain)}) inside async "
+                f"def {function}: it blocks the event loop (F4). Call it through `await "
+                f"adapt(...)(async_session, ...)`, or make the caller `def`",
+            )
+            break
