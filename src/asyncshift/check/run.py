@@ -66,6 +66,11 @@ def check_paths(
     report = Report()
     facts: list[FileFacts] = []
     files = [f for f in discover(paths) if not config.excluded(f)]
+    run_key = _run_key(cache, files, codes, config) if cache is not None else None
+    if cache is not None and run_key is not None:
+        cached = cache.get_run(run_key)
+        if isinstance(cached, Report):
+            return cached
     tick = progress(len(files)) if progress is not None else None
     for result in read_all(files, jobs, cache, tick):
         if result.facts is not None:
@@ -74,7 +79,23 @@ def check_paths(
         else:
             report.skipped.append(result)
     report.findings = check_facts(facts, codes, config.session_factories)
+    if cache is not None and run_key is not None:
+        cache.put_run(run_key, report)
     return report
+
+
+def _run_key(
+    cache: FactsCache, files: Sequence[Path], codes: Sequence[str], config: Config
+) -> str | None:
+    """Every file's path and content, the rules and the settings: the same key, the same
+    findings. None when a file cannot be read (the run reports it instead)."""
+    parts = [*codes, "|", *config.session_factories, "|"]
+    for path in files:
+        try:
+            parts += [str(path), FactsCache.key(path.read_bytes())]
+        except OSError:
+            return None
+    return cache.run_key(parts)
 
 
 def check_source(source: str, path: str = "snippet.py", codes: Sequence[str] = ()) -> list[Finding]:

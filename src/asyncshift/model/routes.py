@@ -244,6 +244,20 @@ class Routes:
                     found.update(model.targets(path, frame, target))
         return found
 
+    @cached_property
+    def entry_points(self) -> dict[str, str]:
+        """Where requests enter sync code: fq -> "endpoint", "dependency", "adapt() target"."""
+        model = self.model
+        found = {e.fq: "endpoint" for e in self.endpoints}
+        for fq in sorted(self.depends_targets):
+            found.setdefault(fq, "dependency")
+        for path, frame in model.all_frames():
+            for call in frame.calls:
+                if call.expr[2] and model.external_names(path, frame, call.expr[1]) & t.ADAPT:
+                    for target in model.targets(path, frame, call.expr[2][0]):
+                        found.setdefault(target, "adapt() target")
+        return found
+
     # -- apps -------------------------------------------------------------------------------------
 
     @cached_property

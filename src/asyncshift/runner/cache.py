@@ -11,6 +11,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,11 +21,24 @@ from asyncshift.model.records import FileFacts
 DEFAULT_DIR = Path(".asyncshift_cache")
 
 
-def _model_fingerprint() -> str:
+def _fingerprint(*folders: Path) -> str:
     digest = hashlib.sha256()
-    for module in sorted(Path(asyncshift.model.__file__).parent.glob("*.py")):
-        digest.update(module.read_bytes())
+    for folder in folders:
+        for module in sorted(folder.rglob("*.py")):
+            digest.update(module.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _model_fingerprint() -> str:
+    return _fingerprint(Path(asyncshift.model.__file__).parent)
+
+
+def _rules_fingerprint() -> str:
+    import asyncshift.check
+
+    return _fingerprint(
+        Path(asyncshift.model.__file__).parent, Path(asyncshift.check.__file__).parent
+    )
 
 
 class FactsCache:
@@ -56,14 +70,36 @@ class FactsCache:
         if not marker.exists():
             marker.write_text("# Created by asyncshift automatically.\n*\n", encoding="utf-8")
 
+    # -- whole runs: an unchanged repository answers without building the model --------------
+
+    def run_key(self, parts: Iterable[str]) -> str:
+        digest = hashlib.sha256(_rules_fingerprint().encode())
+        for part in parts:
+            digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+        return digest.hexdigest()
+
+    def get_run(self, key: str) -> object | None:
+        try:
+            value: object = pickle.loads(
+                (self.directory.parent / "runs" / f"{key}.pickle").read_bytes()
+            )
+            return value
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+
+    def put_run(self, key: str, value: object) -> None:
+        self._store(self.directory.parent / "runs" / f"{key}.pickle", value)
+
     def put(self, key: str, facts: FileFacts) -> None:
-        target = self._file(key)
+        self._store(self._file(key), facts)
+
+    def _store(self, target: Path, value: object) -> None:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._ignore_in_git()
             descriptor, temporary = tempfile.mkstemp(dir=target.parent)
             with os.fdopen(descriptor, "wb") as handle:
-                pickle.dump(facts, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, target)
         except OSError:
             pass  # a read-only checkout still gets checked, only not cached

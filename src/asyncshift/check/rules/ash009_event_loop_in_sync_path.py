@@ -4,22 +4,8 @@ from collections.abc import Iterator
 
 from asyncshift.check.finding import Finding
 from asyncshift.check.registry import rule
-from asyncshift.model import types as t
 from asyncshift.model.records import FileFacts, Frame
 from asyncshift.model.repo import RepoModel
-
-
-def entry_points(model: RepoModel) -> dict[str, str]:
-    """fq -> what it is: endpoints, dependencies, adapt() targets."""
-    found = {e.fq: "endpoint" for e in model.routes.endpoints}
-    for fq in model.routes.depends_targets:
-        found.setdefault(fq, "dependency")
-    for path, frame in model.all_frames():
-        for call in frame.calls:
-            if model.external_names(path, frame, call.expr[1]) & t.ADAPT and call.expr[2]:
-                for target in model.targets(path, frame, call.expr[2][0]):
-                    found.setdefault(target, "adapt() target")
-    return found
 
 
 def loop_calls(model: RepoModel, path: str, frame: Frame) -> Iterator[tuple[int, int, str]]:
@@ -39,7 +25,7 @@ def loop_calls(model: RepoModel, path: str, frame: Frame) -> Iterator[tuple[int,
 def check(facts: FileFacts, model: RepoModel) -> Iterator[Finding]:
     if model.serving.is_test(facts.path):
         return
-    entries = entry_points(model)
+    entries = model.routes.entry_points
     for frame in facts.frames:
         fq = model.fq(facts.path, frame.qualname)
         what = entries.get(fq)
