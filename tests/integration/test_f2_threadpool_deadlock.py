@@ -48,9 +48,7 @@ def read_item(db: Session, item_id: int) -> dict[str, object]:
 
 @pytest.fixture
 def engine(mariadb: MariaDB) -> Iterator[Engine]:
-    engine = create_engine(
-        mariadb.sync_url, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=None
-    )
+    engine = create_engine(mariadb.sync_url, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=None)
     yield engine
     engine.dispose()
 

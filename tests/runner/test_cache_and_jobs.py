@@ -28,12 +28,22 @@ def test_a_warm_cache_serves_unchanged_files_and_reparses_changed_ones(tmp_path:
     make_tree(tree, 3)
     cache = FactsCache(cache_dir)
     cold = check_paths([tree], cache=cache).findings
-    assert len(list(cache_dir.rglob("*.pickle"))) == 3
-    assert check_paths([tree], cache=cache).findings == cold
+    assert len(facts_in(cache_dir)) == 3 and len(runs_in(cache_dir)) == 1
+    assert check_paths([tree], cache=cache).findings == cold  # the whole run, from the cache
+    assert len(runs_in(cache_dir)) == 1
     (tree / "m0.py").write_text("x = 1\n")  # fixed: its old facts must not be served
     warm = check_paths([tree], cache=cache).findings
     assert [f.path for f in warm] == [str(tree / "m1.py"), str(tree / "m2.py")]
-    assert len(list(cache_dir.rglob("*.pickle"))) == 4
+    assert len(facts_in(cache_dir)) == 4 and len(runs_in(cache_dir)) == 2
+    assert (cache_dir / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def facts_in(cache_dir: Path) -> list[Path]:
+    return [p for p in cache_dir.rglob("*.pickle") if p.parent.name != "runs"]
+
+
+def runs_in(cache_dir: Path) -> list[Path]:
+    return list((cache_dir / "runs").glob("*.pickle"))
 
 
 def test_a_copied_file_hits_the_cache_under_its_own_path(tmp_path: Path) -> None:
@@ -47,4 +57,4 @@ def test_a_copied_file_hits_the_cache_under_its_own_path(tmp_path: Path) -> None
         str(tmp_path / "a" / "x.py"),
         str(tmp_path / "b" / "x.py"),
     ]
-    assert len(list((tmp_path / "cache").rglob("*.pickle"))) == 1
+    assert len(facts_in(tmp_path / "cache")) == 1

@@ -155,7 +155,8 @@ async def test_a_lazy_load_outside_the_adapter_names_the_attribute_and_the_fixes
 async def test_a_sync_session_given_to_an_adapted_function_is_a_clear_error(
     engine: AsyncEngine,
 ) -> None:
-    with Session(engine.sync_engine) as sync_session, pytest.raises(
-        TypeError, match="takes an AsyncSession; it was given a sync Session"
+    with (
+        Session(engine.sync_engine) as sync_session,
+        pytest.raises(TypeError, match="takes an AsyncSession; it was given a sync Session"),
     ):
         await crud.count_users(sync_session)

@@ -85,9 +85,7 @@ def test_overrides_win() -> None:
     ("poolclass", "expected"),
     [(StaticPool, StaticPool), (SingletonThreadPool, StaticPool), (NullPool, NullPool)],
 )
-def test_pool_classes_map_to_their_async_counterparts(
-    poolclass: type, expected: type
-) -> None:
+def test_pool_classes_map_to_their_async_counterparts(poolclass: type, expected: type) -> None:
     engine = create_engine("sqlite://", poolclass=poolclass)
     assert type(async_engine_from(engine).sync_engine.pool) is expected
 

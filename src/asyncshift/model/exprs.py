@@ -58,6 +58,8 @@ def to_expr(node: ast.expr | None, depth: int = 0) -> Expr:
             return _string(value, depth)
         if value is None:
             return ("none",)
+        if isinstance(value, bool):
+            return ("n", str(value))  # compared as written: ("n", "True")
         if isinstance(value, int | float) and not isinstance(value, bool):
             return ("num", value)
         return ("k",)

@@ -31,9 +31,12 @@ class ModuleTable:
         self.by_name: dict[str, str] = {}
         self._by_tail: dict[str, set[str]] = {}
         self._by_path: dict[str, str] = {}
+        ambiguous: set[str] = set()
         for path in paths:
             name = canonical_name(path, files)
             self.name_of[path] = name
+            if name in self.by_name:
+                ambiguous.add(name)
             self.by_name.setdefault(name, path)
             self._by_path[PurePath(path).as_posix()] = path
             pure = PurePath(path)
@@ -42,6 +45,8 @@ class ModuleTable:
                 tail = ".".join(parts[start:])
                 if tail:
                     self._by_tail.setdefault(tail, set()).add(path)
+        for name in ambiguous:  # two files answer to it: leave it to the tails, or unresolved
+            del self.by_name[name]
 
     def find(self, module: str) -> str | None:
         """The file of ``module``, or None when it is not in the repository or is ambiguous."""
