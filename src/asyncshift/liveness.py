@@ -17,6 +17,8 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from asyncshift._arguments import require_engine
+
 _IDLE_SINCE = "asyncshift_idle_since"
 _PING_AFTER = "asyncshift_ping_after"
 
@@ -31,6 +33,7 @@ def ping_when_idle(engine: Engine | AsyncEngine, idle_seconds: float = 30.0) -> 
     killed by something other than idleness (a server restart) within the threshold fails one
     request; SQLAlchemy then invalidates the whole pool, so the next requests reconnect.
     """
+    engine = require_engine("ping_when_idle", engine)
     sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
     pool = sync_engine.pool
     pool._pre_ping = False
