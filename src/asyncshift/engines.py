@@ -14,6 +14,8 @@ from sqlalchemy import pool as sa_pool
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from asyncshift import liveness
+
 logger = logging.getLogger("asyncshift")
 
 # backend -> sync drivers it replaces (None: the backend's default driver) -> async driver
@@ -170,4 +172,22 @@ def async_engine_from(engine: Engine | str | URL, **overrides: Any) -> AsyncEngi
     if connect_args:
         kwargs["connect_args"] = connect_args
     kwargs.update(overrides)
-    return create_async_engine(url, **kwargs)
+    twin = create_async_engine(url, **kwargs)
+    _carry_liveness(engine, twin, overrides)
+    return twin
+
+
+def _carry_liveness(engine: Engine, twin: AsyncEngine, overrides: dict[str, Any]) -> None:
+    """The twin checks liveness as the original does: F1 must not come back on the async path.
+
+    ``ping_when_idle`` switches ``pool_pre_ping`` off in favour of its own listeners, so
+    copying ``pool_pre_ping`` alone would give the twin no check at all. The twin gets the same
+    idle ping, now if the original has it, later if it gets it after this call. An explicit
+    ``pool_pre_ping=`` override is the caller's choice and is left alone.
+    """
+    if "pool_pre_ping" in overrides:
+        return
+    idle_seconds = getattr(engine, liveness.IDLE_SECONDS, None)
+    if idle_seconds is not None:
+        liveness.ping_when_idle(twin, idle_seconds)
+    liveness.register_twin(engine, twin)
