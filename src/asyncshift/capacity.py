@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 import warnings
 
-import anyio
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
@@ -27,6 +26,8 @@ class PoolCapacityWarning(RuntimeWarning):
 
 
 def _thread_tokens() -> int:
+    import anyio.to_thread  # here: only a startup check needs it
+
     try:
         return int(anyio.to_thread.current_default_thread_limiter().total_tokens)
     except RuntimeError:  # no event loop yet: the default every loop starts with
