@@ -3,7 +3,13 @@
 from asyncshift._version import __version__
 from asyncshift.adapt import LazyLoadOutsideAdapterError, adapt
 from asyncshift.capacity import PoolCapacityWarning, check_pool_capacity
-from asyncshift.engines import UnsupportedDriverError, async_engine_from, async_url
+from asyncshift.engines import (
+    TwinSettingWarning,
+    UnsupportedDriverError,
+    UnsupportedSettingError,
+    async_engine_from,
+    async_url,
+)
 from asyncshift.guards import BlockingCallError, BlockingCallWarning, allow_blocking, guard
 from asyncshift.liveness import ping_when_idle
 from asyncshift.middleware import SessionScopeMiddleware, SessionScopeWSGIMiddleware
@@ -19,7 +25,9 @@ __all__ = [
     "ScopeClosedError",
     "SessionScopeMiddleware",
     "SessionScopeWSGIMiddleware",
+    "TwinSettingWarning",
     "UnsupportedDriverError",
+    "UnsupportedSettingError",
     "__version__",
     "adapt",
     "allow_blocking",

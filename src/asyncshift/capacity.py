@@ -11,11 +11,11 @@ from __future__ import annotations
 import inspect
 import warnings
 
-import anyio
-import fastapi
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
+
+from asyncshift._arguments import require_engine
 
 ANYIO_DEFAULT_TOKENS = 40
 LONG_POOL_TIMEOUT = 30.0  # seconds; past this a stall looks like an outage to every client
@@ -26,6 +26,8 @@ class PoolCapacityWarning(RuntimeWarning):
 
 
 def _thread_tokens() -> int:
+    import anyio.to_thread  # here: only a startup check needs it
+
     try:
         return int(anyio.to_thread.current_default_thread_limiter().total_tokens)
     except RuntimeError:  # no event loop yet: the default every loop starts with
@@ -33,7 +35,13 @@ def _thread_tokens() -> int:
 
 
 def fastapi_has_max_concurrency() -> bool:
-    return "max_concurrency" in inspect.signature(fastapi.Depends).parameters
+    # Imported here, not at the top: `import asyncshift` must not cost a WSGI app or a queue
+    # worker FastAPI, Starlette and pydantic, and this is only asked when a pool is too small.
+    try:
+        from fastapi import Depends
+    except ImportError:  # not a FastAPI service: the thread-pool cap is the interim cure
+        return False
+    return "max_concurrency" in inspect.signature(Depends).parameters
 
 
 def check_pool_capacity(
@@ -44,6 +52,7 @@ def check_pool_capacity(
     Returns the message, or ``None`` when the pool is safe: an async engine, a pool without a
     size limit, enough connections for every worker thread, or a short ``pool_timeout``.
     """
+    engine = require_engine("check_pool_capacity", engine)
     if isinstance(engine, AsyncEngine):
         return None
     pool = engine.pool

@@ -1,18 +1,39 @@
 """The async twin of a sync database URL or engine.
 
-``async_url`` swaps the driver; ``async_engine_from`` also carries over what the sync engine was
-made with — pool class and settings, echo, isolation level and the ``connect_args`` the async
-driver understands — so the two engines behave alike while both are in use.
+``async_url`` swaps the driver and translates the URL's query into the async driver's terms;
+``async_engine_from`` also carries over what the sync engine was made with — pool class and
+settings, echo, isolation level, execution options, ``hide_parameters``, JSON (de)serialisers,
+reset-on-return, the liveness check and the ``connect_args`` (translated) — so the two engines
+behave alike while both are in use. What cannot be carried is named in an error (anything that
+touches transport security or would make the twin fail) or a ``TwinSettingWarning``; the table
+is in guides/engines.md.
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from sqlalchemy import pool as sa_pool
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from asyncshift import liveness
+from asyncshift._arguments import require_engine
+from asyncshift._twin_settings import (
+    UnsupportedDriverError,
+    UnsupportedSettingError,
+    translate,
+)
+
+__all__ = [
+    "TwinSettingWarning",
+    "UnsupportedDriverError",
+    "UnsupportedSettingError",
+    "async_engine_from",
+    "async_url",
+]
 
 logger = logging.getLogger("asyncshift")
 
@@ -32,21 +53,6 @@ _ALREADY_ASYNC = {
     "sqlite": {"aiosqlite"},
 }
 
-# connect_args each async driver accepts; the rest is dropped with a log line.
-_MYSQL_ARGS = {
-    "init_command", "charset", "connect_timeout", "read_timeout", "autocommit", "sql_mode",
-    "ssl", "local_infile", "max_allowed_packet", "program_name", "binary_prefix", "unix_socket",
-    "read_default_file", "read_default_group", "auth_plugin_map", "server_public_key",
-}  # fmt: skip
-_CONNECT_ARGS: dict[str, set[str] | None] = {
-    "asyncmy": _MYSQL_ARGS,
-    "aiomysql": _MYSQL_ARGS,
-    "asyncpg": {"timeout", "command_timeout", "server_settings", "ssl", "statement_cache_size"},
-    "psycopg": None,  # the same driver: everything applies
-    "aiosqlite": None,  # passed on to sqlite3.connect, as the sync driver does
-}
-_RENAMED_ARGS = {("asyncpg", "connect_timeout"): "timeout"}
-
 _ASYNC_POOLS: dict[type[sa_pool.Pool], type[sa_pool.Pool]] = {
     sa_pool.QueuePool: sa_pool.AsyncAdaptedQueuePool,
     sa_pool.AsyncAdaptedQueuePool: sa_pool.AsyncAdaptedQueuePool,
@@ -58,8 +64,8 @@ _ASYNC_POOLS: dict[type[sa_pool.Pool], type[sa_pool.Pool]] = {
 }
 
 
-class UnsupportedDriverError(ValueError):
-    """The URL names a database or driver that has no async twin here."""
+class TwinSettingWarning(UserWarning):
+    """A setting of the sync engine that the async twin does not have (named, with the fix)."""
 
 
 def _supported() -> str:
@@ -71,22 +77,66 @@ def _supported() -> str:
     return "; ".join(pairs)
 
 
-def async_url(url: str | URL) -> URL:
-    """The URL with its sync driver replaced by the async one; everything else kept."""
-    parsed = make_url(url)
+def _twin_driver(parsed: URL) -> tuple[str, str | None, str] | None:
+    """(backend, sync driver, async driver), or None when the URL is already async."""
     backend = parsed.get_backend_name()
     driver = parsed.drivername.partition("+")[2] or None
     if driver in _ALREADY_ASYNC.get(backend, set()):
-        return parsed
+        return None
     if backend == "postgresql" and driver is None and _default_driver(parsed) == "psycopg":
-        return parsed.set(drivername="postgresql+psycopg")  # SQLAlchemy 2.1's default
+        return None  # SQLAlchemy 2.1's default: psycopg 3, async by itself
     known = _ASYNC_DRIVERS.get(backend)
     if known is None or driver not in known[0]:
         raise UnsupportedDriverError(
             f"no async twin for {parsed.drivername!r}. Supported: {_supported()}. "
             "Pass an async URL to create_async_engine() yourself for anything else."
         )
-    return parsed.set(drivername=f"{backend}+{known[1]}")
+    return backend, driver, known[1]
+
+
+def _translated_url(url: str | URL, connect_args: dict[str, Any]) -> tuple[URL, dict[str, Any]]:
+    parsed = make_url(url)
+    twin = _twin_driver(parsed)
+    if twin is None:
+        if parsed.get_backend_name() == "postgresql" and "+" not in parsed.drivername:
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return parsed, dict(connect_args)
+    backend, sync_driver, async_driver = twin
+    translated = translate(backend, sync_driver, async_driver, parsed.query, connect_args)
+    if translated.dropped:
+        warnings.warn(
+            f"connect_args {sorted(translated.dropped)} of {parsed.drivername} have no "
+            f"{async_driver} equivalent and were not carried over to the async twin; pass "
+            "connect_args= to async_engine_from() to set what you need",
+            TwinSettingWarning,
+            stacklevel=4,
+        )
+        logger.warning(
+            "asyncshift: connect_args %s of %s were not carried over to the %s twin",
+            sorted(translated.dropped),
+            parsed.drivername,
+            async_driver,
+        )
+    twin_url = parsed.set(drivername=f"{backend}+{async_driver}", query=translated.query)
+    return twin_url, translated.connect_args
+
+
+def async_url(url: str | URL) -> URL:
+    """The URL with its sync driver replaced by the async one, its query in that driver's terms.
+
+    A query parameter the async driver takes under another name or form is translated
+    (``?sslmode=require`` -> ``?ssl=require`` for asyncpg); one that only ``connect_args`` can
+    carry (a number, a dict) makes this an error that points to ``async_engine_from(url)``;
+    one with no equivalent is an ``UnsupportedSettingError``.
+    """
+    twin_url, connect_args = _translated_url(url, {})
+    if connect_args:
+        raise UnsupportedSettingError(
+            f"the async twin of {make_url(url).render_as_string()} needs connect_args "
+            f"{sorted(connect_args)} (the async driver takes them as numbers or dicts, not URL "
+            "text). Use async_engine_from(url), which passes them for you."
+        )
+    return twin_url
 
 
 def _default_driver(url: URL) -> str | None:
@@ -112,27 +162,6 @@ def _user_connect_args(engine: Engine) -> dict[str, Any]:
     return {k: v for k, v in cparams.items() if k not in from_url or from_url[k] != v}
 
 
-def _carried_connect_args(engine: Engine, async_driver: str) -> dict[str, Any]:
-    accepted = _CONNECT_ARGS.get(async_driver)
-    carried: dict[str, Any] = {}
-    dropped = []
-    for key, value in _user_connect_args(engine).items():
-        key = _RENAMED_ARGS.get((async_driver, key), key)
-        if accepted is None or key in accepted:
-            carried[key] = value
-        else:
-            dropped.append(key)
-    if dropped:
-        logger.warning(
-            "asyncshift: connect_args %s of %s have no %s equivalent and were not carried "
-            "over; pass connect_args= to async_engine_from() to set them",
-            sorted(dropped),
-            engine.url.drivername,
-            async_driver,
-        )
-    return carried
-
-
 def _pool_settings(engine: Engine) -> dict[str, Any]:
     pool = engine.pool
     settings: dict[str, Any] = {
@@ -154,20 +183,123 @@ def _pool_settings(engine: Engine) -> dict[str, Any]:
     return settings
 
 
+_RESET_ON_RETURN = {
+    sa_pool.base.reset_rollback: "rollback",
+    sa_pool.base.reset_commit: "commit",
+    sa_pool.base.reset_none: None,
+}
+
+
+def _engine_settings(engine: Engine) -> dict[str, Any]:
+    """Behaviour settings of ``create_engine`` that live on the engine, dialect and pool."""
+    dialect: Any = engine.dialect
+    pool: Any = engine.pool
+    settings: dict[str, Any] = {"echo": engine.echo, "hide_parameters": engine.hide_parameters}
+    if pool.echo:
+        settings["echo_pool"] = pool.echo
+    isolation_level = getattr(dialect, "_on_connect_isolation_level", None)
+    if isolation_level is not None:
+        settings["isolation_level"] = isolation_level
+    options = dict(engine.get_execution_options())
+    if options:  # schema_translate_map, an isolation_level given as an option, ...
+        settings["execution_options"] = options
+    for name in ("json_serializer", "json_deserializer"):
+        value = getattr(dialect, f"_{name}", None)
+        if value is not None:
+            settings[name] = value
+    settings["pool_reset_on_return"] = _RESET_ON_RETURN.get(pool._reset_on_return, "rollback")
+    if engine.logging_name:
+        settings["logging_name"] = engine.logging_name
+    if getattr(pool, "_orig_logging_name", None):
+        settings["pool_logging_name"] = pool._orig_logging_name
+    cache = engine._compiled_cache
+    settings["query_cache_size"] = cache.capacity if cache is not None else 0  # type: ignore[attr-defined]
+    if getattr(dialect, "_user_defined_max_identifier_length", None):
+        settings["max_identifier_length"] = dialect._user_defined_max_identifier_length
+    if getattr(dialect, "label_length", None):
+        settings["label_length"] = dialect.label_length
+    settings["insertmanyvalues_page_size"] = dialect.insertmanyvalues_page_size
+    return settings
+
+
+def _refuse_custom_creator(engine: Engine, overrides: dict[str, Any]) -> None:
+    if "async_creator" in overrides or "creator" in overrides:
+        return
+    creator = getattr(engine.pool, "_creator", None)
+    code = getattr(creator, "__code__", None)
+    if code is not None and "cparams" not in code.co_freevars:
+        raise UnsupportedSettingError(
+            f"the engine for {engine.url.render_as_string()} connects through its own "
+            f"creator= ({getattr(creator, '__qualname__', creator)!r}), which makes sync "
+            "connections the async twin cannot use, and whose arguments (TLS included) cannot "
+            "be read. Pass async_engine_from(engine, async_creator=...) with an async "
+            "equivalent (SQLAlchemy >= 2.0.16), or create the async engine yourself."
+        )
+
+
+def _warn_listeners_not_carried(engine: Engine) -> None:
+    """Event listeners are the user's code for the sync driver: named, not copied blindly."""
+    found: list[str] = []
+    targets = ((engine.dispatch, _ENGINE_EVENTS), (engine.pool.dispatch, _POOL_EVENTS))
+    for dispatch, names in targets:
+        for name in names:
+            for fn in getattr(dispatch, name, ()):
+                module = getattr(fn, "__module__", "") or ""
+                if not module.startswith(("asyncshift", "sqlalchemy")):
+                    found.append(f"{name}: {getattr(fn, '__qualname__', fn)}")
+    if found:
+        warnings.warn(
+            f"event listeners of the sync engine are not carried over to its async twin: "
+            f"{', '.join(found)}. Register the ones the twin needs on `twin.sync_engine` (a "
+            "'connect' listener receives the async driver's adapted DBAPI connection there).",
+            TwinSettingWarning,
+            stacklevel=3,
+        )
+
+
+_POOL_EVENTS = ("connect", "first_connect", "checkout", "checkin", "reset", "close")
+_ENGINE_EVENTS = (
+    "engine_connect", "before_execute", "after_execute", "before_cursor_execute",
+    "after_cursor_execute", "handle_error", "begin", "commit", "rollback",
+)  # fmt: skip
+
+
 def async_engine_from(engine: Engine | str | URL, **overrides: Any) -> AsyncEngine:
     """An ``AsyncEngine`` twin of a sync engine (or of a URL), with ``overrides`` on top."""
-    if not isinstance(engine, Engine):
-        return create_async_engine(async_url(engine), **overrides)
-    url = async_url(engine.url)
-    async_driver = url.drivername.partition("+")[2]
-    kwargs: dict[str, Any] = {"echo": engine.echo, **_pool_settings(engine)}
-    if engine.pool.echo:
-        kwargs["echo_pool"] = engine.pool.echo
-    isolation_level = getattr(engine.dialect, "_on_connect_isolation_level", None)
-    if isolation_level is not None:
-        kwargs["isolation_level"] = isolation_level
-    connect_args = _carried_connect_args(engine, async_driver)
+    if isinstance(engine, (str, URL)):
+        url, connect_args = _translated_url(engine, overrides.pop("connect_args", {}))
+        if connect_args:
+            overrides["connect_args"] = connect_args
+        return create_async_engine(url, **overrides)
+    engine = require_engine("async_engine_from", engine)  # type: ignore[assignment]
+    if isinstance(engine, AsyncEngine):
+        raise TypeError(
+            "async_engine_from() was given an AsyncEngine, which is already async: use it as it "
+            "is (its sync face is `engine.sync_engine`)."
+        )
+    _refuse_custom_creator(engine, overrides)
+    url, connect_args = _translated_url(engine.url, _user_connect_args(engine))
+    kwargs: dict[str, Any] = {**_engine_settings(engine), **_pool_settings(engine)}
     if connect_args:
         kwargs["connect_args"] = connect_args
+    _warn_listeners_not_carried(engine)
     kwargs.update(overrides)
-    return create_async_engine(url, **kwargs)
+    twin = create_async_engine(url, **kwargs)
+    _carry_liveness(engine, twin, overrides)
+    return twin
+
+
+def _carry_liveness(engine: Engine, twin: AsyncEngine, overrides: dict[str, Any]) -> None:
+    """The twin checks liveness as the original does: F1 must not come back on the async path.
+
+    ``ping_when_idle`` switches ``pool_pre_ping`` off in favour of its own listeners, so
+    copying ``pool_pre_ping`` alone would give the twin no check at all. The twin gets the same
+    idle ping, now if the original has it, later if it gets it after this call. An explicit
+    ``pool_pre_ping=`` override is the caller's choice and is left alone.
+    """
+    if "pool_pre_ping" in overrides:
+        return
+    idle_seconds = getattr(engine, liveness.IDLE_SECONDS, None)
+    if idle_seconds is not None:
+        liveness.ping_when_idle(twin, idle_seconds)
+    liveness.register_twin(engine, twin)

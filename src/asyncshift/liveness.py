@@ -10,6 +10,7 @@ longer than a threshold safely below the server's idle timeout.
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any
 
 from sqlalchemy import event, exc
@@ -17,8 +18,14 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from asyncshift._arguments import require_engine
+
 _IDLE_SINCE = "asyncshift_idle_since"
 _PING_AFTER = "asyncshift_ping_after"
+# On the sync engine: the threshold it was given (read by the listeners, and by
+# async_engine_from to give the twin the same check), and the twins made from it so far.
+IDLE_SECONDS = "_asyncshift_ping_when_idle"
+TWINS = "_asyncshift_twins"
 
 
 def ping_when_idle(engine: Engine | AsyncEngine, idle_seconds: float = 30.0) -> None:
@@ -30,16 +37,26 @@ def ping_when_idle(engine: Engine | AsyncEngine, idle_seconds: float = 30.0) -> 
     dead is replaced transparently, as with ``pool_pre_ping``. What this gives up: a connection
     killed by something other than idleness (a server restart) within the threshold fails one
     request; SQLAlchemy then invalidates the whole pool, so the next requests reconnect.
+
+    The async twins of a sync engine get the same check, whether ``async_engine_from`` made
+    them before or after this call. Calling it again changes the threshold.
     """
+    engine = require_engine("ping_when_idle", engine)
     sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
-    pool = sync_engine.pool
-    pool._pre_ping = False
+    sync_engine.pool._pre_ping = False
+    already = hasattr(sync_engine, IDLE_SECONDS)
+    setattr(sync_engine, IDLE_SECONDS, idle_seconds)
+    for twin in list(getattr(sync_engine, TWINS, ())):  # made before this call
+        ping_when_idle(twin, idle_seconds)
+    if already:
+        return
     is_mysql = sync_engine.dialect.name in ("mysql", "mariadb")
 
-    @event.listens_for(pool, "connect")
+    # Listeners on the engine, not the pool: dispose() gives the engine a new pool.
+    @event.listens_for(sync_engine, "connect")
     def on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        limit: float = getattr(sync_engine, IDLE_SECONDS)
         record.info[_IDLE_SINCE] = time.monotonic()
-        limit = idle_seconds
         if is_mysql:
             cursor = dbapi_connection.cursor()
             try:
@@ -50,19 +67,28 @@ def ping_when_idle(engine: Engine | AsyncEngine, idle_seconds: float = 30.0) -> 
             limit = min(limit, float(wait_timeout) / 2)
         record.info[_PING_AFTER] = limit
 
-    @event.listens_for(pool, "checkin")
+    @event.listens_for(sync_engine, "checkin")
     def on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         record.info[_IDLE_SINCE] = time.monotonic()
 
-    @event.listens_for(pool, "checkout")
+    @event.listens_for(sync_engine, "checkout")
     def on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
         idle_since = record.info.get(_IDLE_SINCE)
-        limit = record.info.get(_PING_AFTER, idle_seconds)
+        limit = record.info.get(_PING_AFTER, getattr(sync_engine, IDLE_SECONDS))
         if idle_since is None or time.monotonic() - idle_since <= limit:
             return
         if not _ping(sync_engine.dialect, dbapi_connection):
             # The pool catches this, replaces the connection and checks out again.
             raise exc.DisconnectionError("the connection idled past the server's timeout")
+
+
+def register_twin(engine: Engine, twin: AsyncEngine) -> None:
+    """Called by async_engine_from: a later ping_when_idle(engine) reaches the twin too."""
+    twins: weakref.WeakSet[Engine] | None = getattr(engine, TWINS, None)
+    if twins is None:
+        twins = weakref.WeakSet()
+        setattr(engine, TWINS, twins)
+    twins.add(twin.sync_engine)
 
 
 def _ping(dialect: Dialect, dbapi_connection: Any) -> bool:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import traceback
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, insert, select, update
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 import tests.support.legacy_app as legacy
 from asyncshift import LazyLoadOutsideAdapterError, adapt, async_engine_from
@@ -160,3 +164,188 @@ async def test_a_sync_session_given_to_an_adapted_function_is_a_clear_error(
         pytest.raises(TypeError, match="takes an AsyncSession; it was given a sync Session"),
     ):
         await crud.count_users(sync_session)
+
+
+# -- class shapes real repositories have (issue 8, item 13) -------------------------------------
+
+
+class ShapedRepository:
+    """A repository with every shape legacy code has."""
+
+    default_limit = 10
+
+    def __init__(self, db: Session, prefix: str = "") -> None:
+        self.db = db
+        self.prefix = prefix
+
+    def create(self, name: str) -> User:
+        return legacy.create_user(self.db, self.prefix + name)
+
+    async def describe(self) -> str:  # already async: awaited as it is
+        return f"shaped:{self.prefix}"
+
+    @classmethod
+    def count_all(cls, db: Session) -> int:
+        return legacy.count_users(db) + 0 * cls.default_limit
+
+    @classmethod
+    def with_prefix(cls, prefix: str) -> str:  # takes no session: passes through
+        return f"{cls.__name__}:{prefix}"
+
+    @staticmethod
+    def names(db: Session) -> list[str]:
+        return list(db.scalars(select(User.name).order_by(User.name)))
+
+    @staticmethod
+    def shout(text: str) -> str:
+        return text.upper()
+
+    @property
+    def total(self) -> int:  # a property that queries
+        return legacy.count_users(self.db)
+
+
+AsyncShapedRepository = adapt(ShapedRepository)
+
+
+async def test_an_async_method_is_awaited_not_wrapped(db: AsyncSession) -> None:
+    repo = AsyncShapedRepository(db, prefix="p-")
+    assert await repo.describe() == "shaped:p-"
+
+
+async def test_classmethods_and_staticmethods_taking_a_session_are_adapted(
+    db: AsyncSession,
+) -> None:
+    await crud.create_user(db, "b")
+    await crud.create_user(db, "a")
+    assert await AsyncShapedRepository.count_all(db) == 2
+    assert await AsyncShapedRepository.names(db) == ["a", "b"]
+    repo = AsyncShapedRepository(db)
+    assert await repo.count_all(db) == 2 and await repo.names(db) == ["a", "b"]
+    # no session: they are not the data layer, and pass through as they are
+    assert AsyncShapedRepository.with_prefix("x") == "ShapedRepository:x"
+    assert AsyncShapedRepository.shout("hi") == "HI" and repo.shout("hi") == "HI"
+    assert AsyncShapedRepository.default_limit == 10
+
+
+async def test_attributes_set_on_the_adapted_object_are_seen_by_the_legacy_code(
+    db: AsyncSession,
+) -> None:
+    repo = AsyncShapedRepository(db, prefix="old-")
+    repo.prefix = "new-"
+    user = await repo.create("ada")
+    assert user.name == "new-ada" and repo.prefix == "new-"
+
+
+async def test_a_property_that_queries_is_an_explained_error(db: AsyncSession) -> None:
+    repo = AsyncShapedRepository(db)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "coroutine was never awaited" on the way
+        with pytest.raises(LazyLoadOutsideAdapterError, match=r"ShapedRepository\.total") as raised:
+            _ = repo.total
+    assert "property" in str(raised.value) and "run_sync" in str(raised.value)
+    assert await db.run_sync(lambda _: repo.__wrapped__.total) == 0  # the fix it names
+
+
+async def test_partials_and_callable_objects_are_adapted(db: AsyncSession) -> None:
+    class NameCounter:
+        def __call__(self, db: Session, prefix: str) -> int:
+            return sum(1 for n in db.scalars(select(User.name)) if n.startswith(prefix))
+
+    await crud.create_user(db, "ann")
+    adapted_object = adapt(NameCounter())
+    assert await adapted_object(db, "a") == 1
+    adapted_partial = adapt(functools.partial(NameCounter(), prefix="x"))
+    assert await adapted_partial(db) == 0
+    bound = adapt(functools.partial(legacy.create_user, name="bo"))
+    assert (await bound(db)).name == "bo"
+
+
+async def test_a_keyword_only_session_parameter_is_found(db: AsyncSession) -> None:
+    def count(*, session: Session, minimum: int = 0) -> int:
+        return max(legacy.count_users(session), minimum)
+
+    assert await adapt(count)(session=db, minimum=3) == 3
+
+
+async def test_called_without_its_session_is_a_clear_error(db: AsyncSession) -> None:
+    def count(limit: int, db: Session | None = None) -> int:  # FastAPI-style default
+        assert db is not None
+        return legacy.count_users(db)
+
+    with pytest.raises(TypeError, match=r"count.*without its session 'db'.*AsyncSession"):
+        await adapt(count)(5)
+    with pytest.raises(TypeError, match=r"get_user.*called with \(\).*AsyncSession"):
+        await crud.get_user()
+
+
+# -- DML results (item 14) ----------------------------------------------------------------------
+
+
+def rename_all(db: Session, name: str) -> CursorResult[Any]:
+    return db.execute(update(User).values(name=name + cast(User.id, String)))  # type: ignore[return-value]
+
+
+def insert_returning(db: Session, names: list[str]) -> Result[Any]:
+    return db.execute(insert(User).returning(User.id, User.name), [{"name": n} for n in names])
+
+
+async def test_a_dml_result_gives_its_rowcount_after_the_adapter_returned(
+    db: AsyncSession,
+) -> None:
+    for name in ("a", "b", "c"):
+        await crud.create_user(db, name)
+    result = await adapt(rename_all)(db, "u")
+    assert result.rowcount == 3
+    assert result.returns_rows is False
+    assert sorted((await db.execute(select(User.name))).scalars()) == ["u1", "u2", "u3"]
+
+
+async def test_dml_returning_rows_are_buffered(db: AsyncSession) -> None:
+    result = await adapt(insert_returning)(db, ["x", "y"])
+    rows = result.all()
+    assert sorted(name for _, name in rows) == ["x", "y"]
+
+
+# -- attribute loads outside the bridge (item 15) -----------------------------------------------
+
+
+def create_and_commit(db: Session, name: str) -> User:
+    user = User(name=name)
+    db.add(user)
+    db.commit()  # expire_on_commit=True: every attribute of `user` is now expired
+    return user
+
+
+async def test_an_expired_attribute_read_after_the_adapter_is_explained(
+    engine: AsyncEngine,
+) -> None:
+    async with async_sessionmaker(engine)() as db:  # the default: expire_on_commit=True
+        user = await adapt(create_and_commit)(db, "exp")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(LazyLoadOutsideAdapterError, match=r"User\.name") as raised:
+                _ = user.name
+        message = str(raised.value)
+        assert "expire_on_commit=False" in message and "expired" in message
+        await db.refresh(user)  # the native fix works, and the session is still usable
+        assert user.name == "exp"
+
+
+async def test_a_deferred_column_read_after_the_adapter_is_explained(
+    engine: AsyncEngine,
+) -> None:
+    async with async_sessionmaker(engine, expire_on_commit=False)() as db:
+        await crud.create_user(db, "def")
+        await db.commit()
+    async with async_sessionmaker(engine, expire_on_commit=False)() as db:
+
+        def load(db: Session) -> User:
+            return db.scalars(select(User).options(defer(User.name))).one()
+
+        user = await adapt(load)(db)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(LazyLoadOutsideAdapterError, match=r"User\.name") as raised:
+                _ = user.name
+        assert "undefer" in str(raised.value)
