@@ -1,0 +1,1 @@
+"""Example service: users, their items and the tags on those items."""
