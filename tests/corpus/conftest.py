@@ -31,7 +31,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for problem in SCORES[name].problems():
             terminalreporter.write_line(f"  {name}: {problem}")
         for _finding, entry in SCORES[name].known_false_positives:
-            terminalreporter.write_line(f"  {name}: known false positive {entry.where()}: {entry.reason}")
+            terminalreporter.write_line(
+                f"  {name}: known false positive {entry.where()}: {entry.reason}"
+            )
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +45,9 @@ def corpus_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def plan_options() -> list[str]:
     """`plan --no-cache` where this version of plan has it (issue 7 adds it)."""
     done = subprocess.run(
-        [sys.executable, "-m", "asyncshift", "plan", "--help"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "asyncshift", "plan", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return ["--no-cache"] if "--no-cache" in done.stdout else []

@@ -121,9 +121,14 @@ class Score:
             f"tests/corpus/expected/{self.project}.toml with a verdict"
             for f in self.new_findings
         ]
-        out += [f"vanished (expected true, not reported): {e.where()}: {e.reason}" for e in self.misses]
+        out += [
+            f"vanished (expected true, not reported): {e.where()}: {e.reason}" for e in self.misses
+        ]
         out += [f"plan: session dependency not listed: {d}" for d in self.dependencies_missing]
-        out += [f"plan: listed as a session dependency but is not one: {d}" for d in self.dependencies_extra]
+        out += [
+            f"plan: listed as a session dependency but is not one: {d}"
+            for d in self.dependencies_extra
+        ]
         return out
 
 
@@ -161,8 +166,20 @@ def fetch_sdist(project: Project) -> Path:
     target = folder / project.sdist
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                   "--disable-pip-version-check", "-q", "-d", str(folder), project.pin]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            str(folder),
+            project.pin,
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=DOWNLOAD_TIMEOUT_S)
         if done.returncode != 0 or not target.exists():
             raise RuntimeError(
@@ -190,7 +207,7 @@ def unpack(sdist: Path, into: Path) -> Path:
             if sys.version_info >= (3, 12):
                 archive.extractall(into, filter="data")
             else:
-                archive.extractall(into)  # noqa: S202 - pinned by sha256 above
+                archive.extractall(into)
     (top,) = [p for p in into.iterdir() if p.is_dir()]
     return top
 
@@ -200,7 +217,9 @@ def run_tool(command: str, root: Path, paths: tuple[str, ...], extra: list[str])
     argv = [sys.executable, "-m", "asyncshift", command, "--format", "json", *extra, *targets]
     done = subprocess.run(argv, capture_output=True, text=True, cwd=root, timeout=TOOL_TIMEOUT_S)
     if done.returncode not in (0, 1):
-        raise RuntimeError(f"`asyncshift {command}` exited {done.returncode} on {root}: {done.stderr}")
+        raise RuntimeError(
+            f"`asyncshift {command}` exited {done.returncode} on {root}: {done.stderr}"
+        )
     return json.loads(done.stdout)
 
 
@@ -259,7 +278,10 @@ def percent(value: float | None) -> str:
 
 def table(scores: list[Score]) -> list[str]:
     """Per project and in total: findings, TP, known FP, new, misses, precision, recall."""
-    head = f"{'project':<28}{'found':>6}{'TP':>5}{'FP':>5}{'new':>5}{'miss':>6}{'prec':>7}{'recall':>8}"
+    head = (
+        f"{'project':<28}{'found':>6}{'TP':>5}{'FP':>5}{'new':>5}{'miss':>6}"
+        f"{'prec':>7}{'recall':>8}"
+    )
     lines = [head, "-" * len(head)]
     total = Score("TOTAL")
     for s in scores:
