@@ -72,10 +72,24 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class EndpointExpectation:
+    """How `plan` must show one endpoint: its full route (router prefixes included) and state."""
+
+    path: str
+    name: str
+    state: str
+    route: str | None  # None where the prefix is only known at run time
+
+    def key(self) -> str:
+        return f"{self.path}::{self.name}"
+
+
+@dataclass(frozen=True)
 class Expectation:
     project: str
     entries: tuple[Entry, ...]
     session_dependencies: frozenset[str] | None  # "path::function", None when not judged
+    endpoints: tuple[EndpointExpectation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,7 @@ class Score:
     acceptable_misses: list[Entry] = field(default_factory=list)
     dependencies_missing: list[str] = field(default_factory=list)
     dependencies_extra: list[str] = field(default_factory=list)
+    endpoint_problems: list[str] = field(default_factory=list)
 
     @property
     def expected_true(self) -> int:
@@ -129,6 +144,7 @@ class Score:
             f"plan: listed as a session dependency but is not one: {d}"
             for d in self.dependencies_extra
         ]
+        out += [f"plan: {p}" for p in self.endpoint_problems]
         return out
 
 
@@ -157,7 +173,13 @@ def load_expectation(project: Project) -> Expectation:
         entries.append(Entry(raw["path"], lines, raw["code"], raw["verdict"], raw["reason"]))
     plan = data.get("plan", {})
     deps = plan.get("session_dependencies")
-    return Expectation(project.name, tuple(entries), None if deps is None else frozenset(deps))
+    endpoints = tuple(
+        EndpointExpectation(e["path"], e["name"], e["state"], e.get("route"))
+        for e in plan.get("endpoint", [])
+    )
+    return Expectation(
+        project.name, tuple(entries), None if deps is None else frozenset(deps), endpoints
+    )
 
 
 def fetch_sdist(project: Project) -> Path:
@@ -244,7 +266,36 @@ def dependencies_of(plan: dict[str, Any], root: Path) -> set[str]:
     return out
 
 
-def score(expectation: Expectation, findings: list[Finding], deps: set[str] | None) -> Score:
+def endpoints_of(plan: dict[str, Any], root: Path) -> dict[str, dict[str, Any]]:
+    """`plan`'s endpoints keyed 'path::name' (the first one where a file repeats a name)."""
+    out: dict[str, dict[str, Any]] = {}
+    for endpoint in plan.get("endpoints", []):
+        out.setdefault(f"{relative(endpoint['path'], root)}::{endpoint['name']}", endpoint)
+    return out
+
+
+def compare_endpoints(
+    expected: tuple[EndpointExpectation, ...], shown: dict[str, dict[str, Any]]
+) -> list[str]:
+    problems = []
+    for want in expected:
+        got = shown.get(want.key())
+        if got is None:
+            problems.append(f"endpoint {want.key()} not shown")
+            continue
+        if want.route is not None and got["route"] != want.route:
+            problems.append(f"{want.key()} shown as route {got['route']!r}, it is {want.route!r}")
+        if got["state"] != want.state:
+            problems.append(f"{want.key()} shown as {got['state']!r}, it is {want.state!r}")
+    return problems
+
+
+def score(
+    expectation: Expectation,
+    findings: list[Finding],
+    deps: set[str] | None,
+    endpoints: dict[str, dict[str, Any]] | None = None,
+) -> Score:
     result = Score(expectation.project, findings=list(findings))
     matched: set[Entry] = set()
     for finding in findings:
@@ -269,6 +320,8 @@ def score(expectation: Expectation, findings: list[Finding], deps: set[str] | No
     if expectation.session_dependencies is not None and deps is not None:
         result.dependencies_missing = sorted(expectation.session_dependencies - deps)
         result.dependencies_extra = sorted(deps - expectation.session_dependencies)
+    if endpoints is not None:
+        result.endpoint_problems = compare_endpoints(expectation.endpoints, endpoints)
     return result
 
 

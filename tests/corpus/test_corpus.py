@@ -17,6 +17,7 @@ from tests.corpus.corpus import (
     VERDICTS,
     Project,
     dependencies_of,
+    endpoints_of,
     fetch_sdist,
     findings_of,
     load_expectation,
@@ -77,7 +78,10 @@ def test_findings_match_the_read_ground_truth(
     report = run_tool("check", root, project.paths, ["--no-cache"])
     plan = run_tool("plan", root, project.paths, plan_options)
     result = score(
-        load_expectation(project), findings_of(report, root), dependencies_of(plan, root)
+        load_expectation(project),
+        findings_of(report, root),
+        dependencies_of(plan, root),
+        endpoints_of(plan, root),
     )
     SCORES[project.name] = result
     problems = result.problems()
