@@ -27,6 +27,7 @@ class Plan:
     endpoints: list[EndpointPlan] = field(default_factory=list)
     registries: list[str] = field(default_factory=list)
     dependencies: list[str] = field(default_factory=list)
+    context_managers: list[str] = field(default_factory=list)
 
 
 SYNC_WITH_SESSION = "sync, sync session"
@@ -83,16 +84,18 @@ def make_plan(model: RepoModel) -> Plan:
                 (n for n, values in frame.locals.items() if call.expr in values), "(unnamed)"
             )
             plan.registries.append(f"{path}:{call.line}: {name} = scoped_session{where}, {kind}")
-    for fq in sorted(_session_dependencies(model)):
+    for fq in sorted(_session_providers(model), key=lambda fq: model.frames[fq][1].line):
         path, frame = model.frames[fq]
         kinds = {p[1] for p in model.provided_types(fq) if t.is_session(p)}
         kind = "/".join(sorted(kinds))
-        plan.dependencies.append(f"{path}:{frame.line}: {frame.qualname}, {kind} session")
+        listing = plan.context_managers if model.is_context_manager(fq) else plan.dependencies
+        listing.append(f"{path}:{frame.line}: {frame.qualname}, {kind} session")
     for endpoint in model.routes.endpoints:
         kinds = session_kinds(model, endpoint.path, endpoint.fq)
         holds_back: tuple[str, ...] = ()
         if endpoint.is_async:
-            state = ASYNC_ON_SYNC_SESSION if t.SYNC in kinds else ASYNC
+            on_loop = t.SYNC in kinds or _does_sync_io_on_the_loop(model, endpoint)
+            state = ASYNC_ON_SYNC_SESSION if on_loop else ASYNC
         elif t.SYNC in kinds:
             state = SYNC_WITH_SESSION
             holds_back = _holds_back(model, endpoint)
@@ -103,7 +106,7 @@ def make_plan(model: RepoModel) -> Plan:
                 EndpointPlan(
                     endpoint.path,
                     endpoint.frame.line,
-                    endpoint.frame.qualname,
+                    endpoint.frame.name,
                     f"{endpoint.verb} {route}",
                     state,
                     holds_back,
@@ -112,7 +115,14 @@ def make_plan(model: RepoModel) -> Plan:
     return plan
 
 
-def _session_dependencies(model: RepoModel) -> set[str]:
+def _does_sync_io_on_the_loop(model: RepoModel, endpoint: Endpoint) -> bool:
+    """An ``async def`` endpoint that opens or reaches a sync session in its body (ASH002)."""
+    from asyncshift.check.rules.ash002_sync_session_in_async import sync_io_sites
+
+    return any(True for _ in sync_io_sites(model, endpoint.path, endpoint.frame))
+
+
+def _session_providers(model: RepoModel) -> set[str]:
     """Functions that hand out a session to requests: found by type, not by name."""
     found = set()
     endpoints = {e.fq for e in model.routes.endpoints}
@@ -147,6 +157,7 @@ def render_plan(plan: Plan, format: str) -> str:
     for title, items in (
         ("Scoped registries", plan.registries),
         ("Session dependencies", plan.dependencies),
+        ("Session context managers", plan.context_managers),
     ):
         lines.append(f"{'### ' if markdown else ''}{title}: {len(items)}")
         lines += [f"{'- ' if markdown else '  '}{item}" for item in items]

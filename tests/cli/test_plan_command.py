@@ -137,8 +137,10 @@ def test_plan_states_and_what_holds_an_endpoint_back(
     # Session dependencies are found by the type they hand out, never by name.
     assert [d.split(": ", 1)[1] for d in plan["dependencies"]] == [
         "get_db, sync session",
-        "session_for_jobs, sync session",
         "get_state_db, sync session",
+    ]
+    assert [d.split(": ", 1)[1] for d in plan["context_managers"]] == [
+        "session_for_jobs, sync session"
     ]
 
 

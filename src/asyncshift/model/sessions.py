@@ -122,6 +122,65 @@ class Sessions:
             return SessionOp(call, method, kind, True, written, "connection")
         return None
 
+    # -- sessions that live in a context: registries, ContextVars, request.state ----------------
+
+    def creates_session(self, path: str, frame: Frame, call: CallFact) -> bool:
+        """The call makes a session: a sessionmaker, a registry, a Session class."""
+        made = self.model.types(path, frame, call.expr[1])
+        return bool(made) and all(
+            m[0] in ("factory", "registry")
+            or (m[0] == "ext" and m[1] in t.SYNC_SESSION_CLASSES | t.ASYNC_SESSION_CLASSES)
+            for m in made
+        )
+
+    def scopes_session(self, path: str, frame: Frame) -> str | None:
+        """What makes a context-scoped session here: a registry call, or a session created
+        next to a ``ContextVar.set``; None when the frame does neither."""
+        model = self.model
+        created = None
+        sets_context = False
+        for call in frame.calls:
+            func = call.expr[1]
+            made = model.types(path, frame, func)
+            if made and all(m[0] == "registry" for m in made):
+                return f"{_written(func)}() (a scoped registry)"
+            if self.creates_session(path, frame, call):
+                created = created or f"{_written(func)}()"
+            if func[0] == "a" and func[2] == "set":
+                receivers = model.types(path, frame, func[1])
+                sets_context |= t.all_are(receivers, lambda r: r == t.CONTEXT_VAR)
+        return f"{created} stored in a ContextVar" if created and sets_context else None
+
+    def reached_targets(self, path: str, frame: Frame, call: CallFact) -> list[str]:
+        """Functions a call runs: its resolved targets, and ``__enter__``/``__aenter__`` and
+        their exits when it is a ``with`` item."""
+        model = self.model
+        targets = model.targets(path, frame, call.expr[1])
+        for made in model.types(path, frame, call.expr):
+            if made[0] == "inst":
+                for hook in ("__aenter__", "__aexit__", "__enter__", "__exit__"):
+                    for found in model.member_types(made[1], hook, made):
+                        if found[0] == "bound" and found[1] in model.frames:
+                            targets.append(found[1])
+        return targets
+
+    def session_scope_chain(self, fq: str, depth: int = 0) -> list[str] | None:
+        """From ``fq`` (awaited calls and context managers included) to a context-scoped
+        session's creation."""
+        if depth > 4 or fq not in self.model.frames:
+            return None
+        path, frame = self.model.frames[fq]
+        found = self.scopes_session(path, frame)
+        if found is not None:
+            return [self.model.display(fq), found]
+        for call in frame.calls:
+            for target in self.reached_targets(path, frame, call):
+                if target != fq:
+                    rest = self.session_scope_chain(target, depth + 1)
+                    if rest:
+                        return [self.model.display(fq), *rest]
+        return None
+
     # -- chains through resolved calls ------------------------------------------------------------
 
     def chain(self, fq: str, leaf: str) -> list[str] | None:

@@ -30,6 +30,7 @@ REQUEST: Type = ("request",)
 LOOP: Type = ("loop",)
 DECLARATIVE_BASE: Type = ("declbase",)
 ADAPTER: Type = ("adapter",)
+CONTEXT_VAR: Type = ("contextvar",)
 
 SESSION_KINDS = {"session", "registry"}  # a registry proxies every session method
 
@@ -173,6 +174,7 @@ INSTANCE_OF: dict[str, Type] = {
     **dict.fromkeys(REQUESTS, REQUEST),
     **dict.fromkeys(APPS, APP),
     **dict.fromkeys(ROUTERS, ROUTER),
+    "contextvars.ContextVar": CONTEXT_VAR,
 }
 
 CALL_RESULT: dict[str, Type] = {
@@ -189,6 +191,7 @@ CALL_RESULT: dict[str, Type] = {
     **dict.fromkeys(DECLARATIVE, DECLARATIVE_BASE),
     **dict.fromkeys(LOOP_GETTERS, LOOP),
     **dict.fromkeys(ADAPT, ADAPTER),
+    "contextvars.ContextVar": CONTEXT_VAR,
 }
 
 # Session methods that talk to the database (or take a connection from the pool), and those
