@@ -2,8 +2,10 @@
 
     .venv/bin/python -m benchmarks.check_speed [--files 600] [PATH]
 
-Without PATH it generates a FastAPI + SQLAlchemy service of --files modules in a temp folder
-(endpoints, crud, dependencies; one module in ten with an F4 hazard). Prints files/s for
+Without PATH it generates a FastAPI + SQLAlchemy service of about --files modules in a temp
+folder: layers that import each other (models with relationships, crud, repositories,
+services, routers under one app factory); one router in ten has an async endpoint reaching
+sync session I/O through every layer. Prints files/s for
 libcst's parse and re-emit alone (one process), for ``check`` cold with one and with two
 processes, and warm (every file in the content-hash cache), and the ratios.
 """
@@ -20,54 +22,154 @@ import libcst as cst
 from asyncshift.check.run import check_paths
 from asyncshift.runner import FactsCache, discover
 
-MODULE = '''\
-"""Module {n}."""
-from typing import Annotated
+DB = """\
+from sqlalchemy import create_engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from fastapi import APIRouter, Depends
+engine = create_engine("sqlite://", pool_size=5, max_overflow=0, pool_timeout=None)
+SessionLocal = sessionmaker(engine)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def get_db():
+    db = SessionLocal()
+    try:
+        yield db
+    finally:
+        db.close()
+"""
+
+MODEL = """\
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base
+
+
+class Owner{n}(Base):
+    __tablename__ = "owners_{n}"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    items: Mapped[list["Item{n}"]] = relationship(back_populates="owner")
+
+
+class Item{n}(Base):
+    __tablename__ = "items_{n}"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners_{n}.id"))
+    owner: Mapped[Owner{n}] = relationship(back_populates="items")
+"""
+
+CRUD = """\
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import SessionLocal, get_db
-from app.models import Item{n} as Item
-
-router = APIRouter()
+from app.models.model_{n} import Item{n}, Owner{n}
 
 
-def get_item(db: Session, item_id: int) -> Item | None:
-    return db.execute(select(Item).where(Item.id == item_id)).scalar_one_or_none()
+def get_owner(db: Session, owner_id: int) -> Owner{n} | None:
+    return db.get(Owner{n}, owner_id)
 
 
-def list_items(db: Session, offset: int = 0, limit: int = 100) -> list[Item]:
-    return list(db.scalars(select(Item).offset(offset).limit(limit)))
+def list_items(db, offset=0, limit=100):
+    return list(db.scalars(select(Item{n}).offset(offset).limit(limit)))
+"""
+
+REPOSITORY = """\
+from app.crud import crud_{n}
 
 
-@router.get("/items{n}/{{item_id}}")
-def read_item(item_id: int, db: Annotated[Session, Depends(get_db)]) -> dict[str, object]:
-    item = get_item(db, item_id)
-    return {{"id": item_id, "found": item is not None}}
+class OwnerRepository{n}:
+    def __init__(self, session):
+        self.session = session
+
+    def get(self, owner_id):
+        return crud_{n}.get_owner(self.session, owner_id)
+
+    def count_items(self):
+        return len(crud_{n}.list_items(self.session))
+"""
+
+SERVICE = """\
+import time
+
+from app.crud.crud_{n} import list_items
+from app.repositories.repository_{n} import OwnerRepository{n}
 
 
-@router.get("/items{n}")
-{maybe_async}def read_items(db: Annotated[Session, Depends(get_db)]) -> list[dict[str, object]]:
-    return [{{"id": i.id}} for i in db.scalars(select(Item)).all()]
-
-
-class Repository{n}:
-    def __init__(self, db: Session) -> None:
+class Service{n}:
+    def __init__(self, db):
+        self.owners = OwnerRepository{n}(db)
         self.db = db
 
-    def count(self) -> int:
-        return len(list_items(self.db))
-'''
+    def summary(self, owner_id):
+        owner = self.owners.get(owner_id)
+        return {{"owner": owner, "items": len(list_items(self.db))}}
+
+    def slow_report(self):
+        time.sleep(0.01)
+        return self.owners.count_items()
+"""
+
+ROUTE = """\
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from app.db import get_db
+from app.services.service_{n} import Service{n}
+
+router = APIRouter(prefix="/owners{n}")
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+@router.get("/{{owner_id}}")
+{maybe_async}def read_owner(owner_id: int, db: SessionDep):
+    return Service{n}(db).summary(owner_id)
+
+
+@router.get("/report")
+def report(db: SessionDep):
+    return Service{n}(db).slow_report()
+"""
+
+LAYERS = {
+    "models": ("model", MODEL),
+    "crud": ("crud", CRUD),
+    "repositories": ("repository", REPOSITORY),
+    "services": ("service", SERVICE),
+    "routes": ("route", ROUTE),
+}
 
 
 def generate(root: Path, files: int) -> None:
-    package = root / "app" / "routes"
-    package.mkdir(parents=True)
-    for n in range(files):
-        maybe_async = "async " if n % 10 == 0 else ""  # one module in ten has an F4 hazard
-        (package / f"route_{n}.py").write_text(MODULE.format(n=n, maybe_async=maybe_async))
+    """A service in layers that import each other: models with relationships, a crud module,
+    a repository class, a service and a router per group of five files; one router in ten
+    has an async endpoint that reaches sync session I/O through all the layers (F4)."""
+    app = root / "app"
+    app.mkdir(parents=True)
+    (app / "__init__.py").write_text("")
+    (app / "db.py").write_text(DB)
+    groups = max(files // len(LAYERS), 1)
+    for folder, (stem, template) in LAYERS.items():
+        (app / folder).mkdir()
+        (app / folder / "__init__.py").write_text("")
+        for n in range(groups):
+            maybe_async = "async " if n % 10 == 0 else ""
+            (app / folder / f"{stem}_{n}.py").write_text(
+                template.format(n=n, maybe_async=maybe_async)
+            )
+    imports = "\n".join(f"from app.routes import route_{n}" for n in range(groups))
+    includes = "\n".join(
+        f"    app.include_router(route_{n}.router, prefix='/api')" for n in range(groups)
+    )
+    (app / "main.py").write_text(
+        f"from fastapi import FastAPI\n{imports}\n\n\ndef create_app():\n"
+        f"    app = FastAPI()\n{includes}\n    return app\n"
+    )
 
 
 def main() -> None:
