@@ -95,3 +95,26 @@ def test_own_suite_passes_on_mariadb(tmp_path: Path, mariadb: MariaDB) -> None:
     folder = copy_service(tmp_path)
     result = run_suite(folder, TEST_DATABASE_URL=mariadb.sync_url, DATABASE_URL=mariadb.sync_url)
     assert passed_count(result) >= 25
+
+
+def test_examples_module_finds_the_guide_in_a_source_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from asyncshift import examples
+
+    assert examples.example_service_path() == SERVICE
+
+    # A folder the service's tests ran in: the copy leaves their leftovers behind.
+    used = copy_service(tmp_path)
+    (used / "app" / "__pycache__").mkdir()
+    (used / "app" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"")
+    (used / "example.db").write_bytes(b"")
+    (used / "exports").mkdir()
+    monkeypatch.setattr(examples, "example_service_path", lambda: used)
+
+    copy = examples.copy_example_service(tmp_path / "svc")
+    assert (copy / "app" / "main.py").read_text() == (SERVICE / "app" / "main.py").read_text()
+    assert not list(copy.rglob("__pycache__"))
+    assert not (copy / "example.db").exists() and not (copy / "exports").exists()
+    with pytest.raises(FileExistsError, match="already exists"):
+        examples.copy_example_service(copy)
