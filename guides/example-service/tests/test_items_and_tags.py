@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from app import models
-
 from tests.conftest import auth
 
 
