@@ -34,7 +34,7 @@ def seed(db: Session) -> int:
 
 def main() -> None:
     models.Base.metadata.create_all(bind=database.engine)
-    with database.SessionLocal() as db:
+    with database.session_scope() as db:
         added = seed(db)
     audit.record(None, "seed", f"{added} demo users")
     database.ScopedSession.remove()

@@ -10,6 +10,14 @@ def test_read_items(client, alice_items):
     assert client.get("/items/?skip=2").json()[0]["title"] == "Hose"
 
 
+def test_search_items_by_title_or_description(client, alice_items):
+    assert [i["title"] for i in client.get("/items/search?q=dig").json()] == ["Spade"]
+    data = client.get("/items/search?q=KETTLE").json()
+    assert [(i["title"], [t["name"] for t in i["tags"]]) for i in data] == [("Kettle", ["kitchen"])]
+    assert client.get("/items/search?q=nothing").json() == []
+    assert client.get("/items/search?q=x").status_code == 422
+
+
 def test_read_item_and_missing_item(client, alice_items):
     spade = alice_items[0]
     response = client.get(f"/items/{spade.id}")
