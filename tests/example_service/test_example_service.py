@@ -52,6 +52,7 @@ def passed_count(result: subprocess.CompletedProcess[str]) -> int:
         f"the example service's own tests failed (exit {result.returncode}):\n"
         f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
     )
+    print("example service:", result.stdout.strip().splitlines()[-1])
     summary = re.search(r"(\d+) passed", result.stdout)
     assert summary, f"no pytest summary in the output:\n{result.stdout[-3000:]}"
     assert "failed" not in result.stdout.splitlines()[-1]
