@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -216,6 +217,14 @@ class Project:
         target = destination / self.name
         shutil.copytree(self.folder, target, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
         return replace(self, folder=target)
+
+    def shell_test_command(self) -> str:
+        """The test command as one shell line, for `asyncshift migrate --test "..."`."""
+        return (
+            f"cd {shlex.quote(str(self.folder))} && "
+            f"env -u PYTHONPATH -u PYTEST_ADDOPTS -u DATABASE_URL PYTHONDONTWRITEBYTECODE=1 "
+            f'PATH={shlex.quote(str(self.python.parent))}:"$PATH" {shlex.join(self.test_command)}'
+        )
 
     def run_tests(self, timeout: float = TEST_TIMEOUT) -> TestRun:
         env = {
