@@ -111,6 +111,7 @@ class Score:
     known_false_positives: list[tuple[Finding, Entry]] = field(default_factory=list)
     new_findings: list[Finding] = field(default_factory=list)
     misses: list[Entry] = field(default_factory=list)
+    hazards_found: list[Entry] = field(default_factory=list)  # distinct `true` entries reported
     acceptable_misses: list[Entry] = field(default_factory=list)
     dependencies_missing: list[str] = field(default_factory=list)
     dependencies_extra: list[str] = field(default_factory=list)
@@ -118,7 +119,7 @@ class Score:
 
     @property
     def expected_true(self) -> int:
-        return len(self.true_positives) + len(self.misses)
+        return len(self.hazards_found) + len(self.misses)
 
     @property
     def precision(self) -> float | None:
@@ -127,7 +128,8 @@ class Score:
 
     @property
     def recall(self) -> float | None:
-        return len(self.true_positives) / self.expected_true if self.expected_true else None
+        """Hazards (expected `true` entries) reported at least once, over all of them."""
+        return len(self.hazards_found) / self.expected_true if self.expected_true else None
 
     def problems(self) -> list[str]:
         """What makes the project fail: unreviewed findings, vanished hazards, plan drift."""
@@ -312,6 +314,8 @@ def score(
             matched.add(entry)
     for entry in expectation.entries:
         if entry in matched:
+            if entry.verdict == "true":
+                result.hazards_found.append(entry)
             continue
         if entry.verdict == "true":
             result.misses.append(entry)
@@ -330,9 +334,10 @@ def percent(value: float | None) -> str:
 
 
 def table(scores: list[Score]) -> list[str]:
-    """Per project and in total: findings, TP, known FP, new, misses, precision, recall."""
+    """Per project and in total: findings (true / known false / new), hazards reported out of
+    the expected ones, misses, precision (over findings) and recall (over hazards)."""
     head = (
-        f"{'project':<28}{'found':>6}{'TP':>5}{'FP':>5}{'new':>5}{'miss':>6}"
+        f"{'project':<26}{'findings':>9}{'TP':>5}{'FP':>5}{'new':>5}{'hazards':>9}{'miss':>6}"
         f"{'prec':>7}{'recall':>8}"
     )
     lines = [head, "-" * len(head)]
@@ -344,13 +349,15 @@ def table(scores: list[Score]) -> list[str]:
         total.known_false_positives += s.known_false_positives
         total.new_findings += s.new_findings
         total.misses += s.misses
+        total.hazards_found += s.hazards_found
     lines += ["-" * len(head), _row(total)]
     return lines
 
 
 def _row(s: Score) -> str:
+    hazards = f"{len(s.hazards_found)}/{s.expected_true}"
     return (
-        f"{s.project:<28}{len(s.findings):>6}{len(s.true_positives):>5}"
-        f"{len(s.known_false_positives):>5}{len(s.new_findings):>5}{len(s.misses):>6}"
+        f"{s.project:<26}{len(s.findings):>9}{len(s.true_positives):>5}"
+        f"{len(s.known_false_positives):>5}{len(s.new_findings):>5}{hazards:>9}{len(s.misses):>6}"
         f"{percent(s.precision):>7}{percent(s.recall):>8}"
     )

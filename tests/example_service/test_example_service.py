@@ -52,6 +52,7 @@ def passed_count(result: subprocess.CompletedProcess[str]) -> int:
         f"the example service's own tests failed (exit {result.returncode}):\n"
         f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
     )
+    print("example service:", result.stdout.strip().splitlines()[-1])
     summary = re.search(r"(\d+) passed", result.stdout)
     assert summary, f"no pytest summary in the output:\n{result.stdout[-3000:]}"
     assert "failed" not in result.stdout.splitlines()[-1]
@@ -95,3 +96,26 @@ def test_own_suite_passes_on_mariadb(tmp_path: Path, mariadb: MariaDB) -> None:
     folder = copy_service(tmp_path)
     result = run_suite(folder, TEST_DATABASE_URL=mariadb.sync_url, DATABASE_URL=mariadb.sync_url)
     assert passed_count(result) >= 25
+
+
+def test_examples_module_finds_the_guide_in_a_source_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from asyncshift import examples
+
+    assert examples.example_service_path() == SERVICE
+
+    # A folder the service's tests ran in: the copy leaves their leftovers behind.
+    used = copy_service(tmp_path)
+    (used / "app" / "__pycache__").mkdir()
+    (used / "app" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"")
+    (used / "example.db").write_bytes(b"")
+    (used / "exports").mkdir()
+    monkeypatch.setattr(examples, "example_service_path", lambda: used)
+
+    copy = examples.copy_example_service(tmp_path / "svc")
+    assert (copy / "app" / "main.py").read_text() == (SERVICE / "app" / "main.py").read_text()
+    assert not list(copy.rglob("__pycache__"))
+    assert not (copy / "example.db").exists() and not (copy / "exports").exists()
+    with pytest.raises(FileExistsError, match="already exists"):
+        examples.copy_example_service(copy)

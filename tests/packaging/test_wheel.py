@@ -44,6 +44,26 @@ def test_codemods_ship_as_asyncshift_codemods_never_top_level(wheel: Path) -> No
     assert not [n for n in names if n.startswith("codemods/")]
 
 
+def test_example_service_ships_inside_the_package_whole_and_clean(wheel: Path) -> None:
+    """Every file of guides/example-service is in the wheel under asyncshift/example_service/."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    guide = ROOT / "guides" / "example-service"
+    leftovers = {"__pycache__", ".pytest_cache", "exports"}
+    expected = {
+        "asyncshift/example_service/" + path.relative_to(guide).as_posix()
+        for path in guide.rglob("*")
+        if path.is_file()
+        and not leftovers.intersection(path.relative_to(guide).parts)
+        and path.suffix != ".db"
+    }
+    assert "asyncshift/example_service/app/main.py" in expected
+    assert "asyncshift/example_service/tests/conftest.py" in expected
+    assert expected <= names, sorted(expected - names)
+    shipped = {n for n in names if n.startswith("asyncshift/example_service/")}
+    assert shipped == expected, sorted(shipped - expected)
+    assert "asyncshift/examples.py" in names
+
+
 def test_wheel_installs_into_a_fresh_virtualenv_and_imports(wheel: Path, tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
@@ -63,6 +83,21 @@ def test_wheel_installs_into_a_fresh_virtualenv_and_imports(wheel: Path, tmp_pat
         [str(python), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path
     )
     assert result.stdout.split() == ["0.1.0", "asyncshift.codemods"]
+    located = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "from asyncshift.examples import example_service_path;print(example_service_path())",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    ).stdout.strip()
+    service = Path(located)
+    assert service.is_relative_to(env_dir), f"{service} is not inside the installed package"
+    assert service.name == "example_service"
+    assert (service / "app" / "main.py").is_file() and (service / "tests" / "conftest.py").is_file()
     cli = subprocess.run(
         [str(env_dir / "bin" / "asyncshift"), "--version"], capture_output=True, text=True
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.realworld.tutorials import TUTORIALS, HarnessError, Project, prepare
+from tests.realworld.tutorials import TUTORIALS, HarnessError, Project, prepare, summary_counts
 
 pytestmark = [pytest.mark.realworld, pytest.mark.timeout(1200)]
 
@@ -26,6 +26,19 @@ def test_own_tests_pass_before_any_step(project: Project, tmp_path: Path) -> Non
     print(f"{project.name}: {run.passed} passed, {run.failed} failed in {run.seconds:.1f}s")
     assert run.ok, run.output[-6000:]
     assert run.passed >= TUTORIALS[project.name].expected_tests, run.output[-3000:]
+
+
+def test_the_shell_test_command_runs_the_same_tests(project: Project, tmp_path: Path) -> None:
+    copy = project.copy_to(tmp_path)
+    run = subprocess.run(
+        ["bash", "-c", copy.shell_test_command()],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert summary_counts(run.stdout)["passed"] >= TUTORIALS[project.name].expected_tests
 
 
 def test_the_cached_project_is_left_untouched(project: Project, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -217,6 +218,14 @@ class Project:
         shutil.copytree(self.folder, target, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
         return replace(self, folder=target)
 
+    def shell_test_command(self) -> str:
+        """The test command as one shell line, for `asyncshift migrate --test "..."`."""
+        return (
+            f"cd {shlex.quote(str(self.folder))} && "
+            f"env -u PYTHONPATH -u PYTEST_ADDOPTS -u DATABASE_URL PYTHONDONTWRITEBYTECODE=1 "
+            f'PATH={shlex.quote(str(self.python.parent))}:"$PATH" {shlex.join(self.test_command)}'
+        )
+
     def run_tests(self, timeout: float = TEST_TIMEOUT) -> TestRun:
         env = {
             **os.environ,
@@ -403,15 +412,24 @@ def environment(name: str, pins: tuple[str, ...]) -> tuple[Path, str]:
     python = target / "bin" / "python"
     with locked(f"venv-{name}-{key}"):
         if not (target / ".complete").exists():
+            prune_orphans(target.parent)
             shutil.rmtree(target, ignore_errors=True)
             venv.create(target, with_pip=True, clear=True)
             pip(str(python), "install", "-q", *pins, what=f"installing the pins of {name}")
             install_asyncshift(python, name)
+            (target / ".repo").write_text(str(REPO))
             (target / ".complete").write_text("\n".join(pins) + "\n")
     check = subprocess.run(
         [str(python), "-m", "pip", "check"], capture_output=True, text=True, timeout=PIP_TIMEOUT
     )
     return python, "" if check.returncode == 0 else check.stdout + check.stderr
+
+
+def prune_orphans(folder: Path) -> None:
+    """Drops environments whose repository is gone (CI clones), about 150 MB each."""
+    for marker in folder.glob("*/.repo"):
+        if not Path(marker.read_text()).is_dir():
+            shutil.rmtree(marker.parent, ignore_errors=True)
 
 
 def install_asyncshift(python: Path, name: str) -> None:

@@ -28,6 +28,17 @@ def get_items(db: Session, skip: int = 0, limit: int = 100) -> list[models.Item]
     return list(db.scalars(select(models.Item).order_by(models.Item.id).offset(skip).limit(limit)))
 
 
+def search_items(db: Session, text: str, limit: int = 20) -> list[models.Item]:
+    pattern = f"%{text}%"
+    stmt = (
+        select(models.Item)
+        .where(models.Item.title.ilike(pattern) | models.Item.description.ilike(pattern))
+        .order_by(models.Item.id)
+        .limit(limit)
+    )
+    return list(db.scalars(stmt))
+
+
 def create_user_item(db: Session, item: schemas.ItemCreate, user_id: int) -> models.Item:
     db_item = models.Item(**item.model_dump(), owner_id=user_id)
     db.add(db_item)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import create_engine
-from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 from app.config import settings
 
@@ -22,6 +25,20 @@ SessionLocal = sessionmaker(bind=engine, autocommit=False, autoflush=False)
 
 # The session the reporting and audit code has always used: one per thread, created on first use.
 ScopedSession = scoped_session(SessionLocal)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A transaction around a block of work, for code outside requests (scripts, jobs)."""
+    session = SessionLocal()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 class Base(DeclarativeBase):

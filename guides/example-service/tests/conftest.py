@@ -4,16 +4,17 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
 from app import models, notifications
 from app.config import settings
 from app.database import Base, ScopedSession, SessionLocal
 from app.deps import get_db
 from app.main import app
 from app.security import hash_password
-from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
 
 # In-memory SQLite by default; CI also runs the suite against MariaDB with
 # TEST_DATABASE_URL=mysql+pymysql://user:password@127.0.0.1:3306/example_test

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from app import models
-
 from tests.conftest import auth
 
 
@@ -9,6 +8,14 @@ def test_read_items(client, alice_items):
     data = client.get("/items/").json()
     assert [item["title"] for item in data] == ["Spade", "Kettle", "Hose"]
     assert client.get("/items/?skip=2").json()[0]["title"] == "Hose"
+
+
+def test_search_items_by_title_or_description(client, alice_items):
+    assert [i["title"] for i in client.get("/items/search?q=dig").json()] == ["Spade"]
+    data = client.get("/items/search?q=KETTLE").json()
+    assert [(i["title"], [t["name"] for t in i["tags"]]) for i in data] == [("Kettle", ["kitchen"])]
+    assert client.get("/items/search?q=nothing").json() == []
+    assert client.get("/items/search?q=x").status_code == 422
 
 
 def test_read_item_and_missing_item(client, alice_items):

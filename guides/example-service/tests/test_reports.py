@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import csv
 
-from app import database
-from app.config import settings
-from app.main import create_app
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect
 
+from app import database
+from app.config import settings
+from app.main import create_app
 from tests.conftest import auth
 
 

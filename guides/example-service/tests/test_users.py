@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from app import models
 from sqlalchemy import select
 
+from app import models
 from tests.conftest import auth
 
 
