@@ -109,7 +109,7 @@ def _translated_url(url: str | URL, connect_args: dict[str, Any]) -> tuple[URL, 
             f"{async_driver} equivalent and were not carried over to the async twin; pass "
             "connect_args= to async_engine_from() to set what you need",
             TwinSettingWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
         logger.warning(
             "asyncshift: connect_args %s of %s were not carried over to the %s twin",

@@ -78,7 +78,9 @@ def test_pool_settings_echo_isolation_and_connect_args_carry_over(
         isolation_level="READ COMMITTED",
         connect_args={"init_command": "SET SESSION wait_timeout = 60", "cursorclass": dict},
     )
-    twin = async_engine_from(engine)
+    with pytest.warns(TwinSettingWarning, match="cursorclass") as warned:
+        twin = async_engine_from(engine)
+    assert warned[0].filename == __file__  # points at the caller
     pool = twin.sync_engine.pool
     assert twin.url.render_as_string(hide_password=False) == "mysql+asyncmy://u:secret@h/db"
     assert isinstance(pool, AsyncAdaptedQueuePool)

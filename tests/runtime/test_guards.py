@@ -264,9 +264,9 @@ def test_a_script_that_runs_its_loop_inside_allow_blocking_stays_exempt(engine: 
     ],
 )
 def test_guard_refuses_what_is_not_an_engine_and_applies_nothing(
-    engine: Engine, given: str, named: str
+    tmp_path: Path, given: str, named: str
 ) -> None:
-    bare = create_engine("sqlite:///x.db", poolclass=QueuePool)
+    bare = create_engine(f"sqlite:///{tmp_path}/x.db", poolclass=QueuePool)
     with bare.connect() as connection:
         value = {
             "sessionmaker": sessionmaker(bind=bare),
