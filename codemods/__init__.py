@@ -1,5 +1,9 @@
 """The migration ladder: one module per step, installed as ``asyncshift.codemods``.
 
 Each step module registers itself with ``asyncshift.runner.steps.step`` and is imported here,
-so that importing this package builds the ladder. No step is written yet.
+so that importing this package builds the ladder in order.
 """
+
+from . import scope_sessions
+
+__all__ = ["scope_sessions"]

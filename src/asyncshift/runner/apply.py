@@ -12,11 +12,12 @@ from typing import Literal
 
 import libcst as cst
 
+from asyncshift.model.collect import collect_facts
 from asyncshift.model.records import FileFacts
 from asyncshift.model.repo import RepoModel
 from asyncshift.runner.discover import discover
 from asyncshift.runner.results import read_all
-from asyncshift.runner.steps import Step, StepInput
+from asyncshift.runner.steps import Step, StepInput, Transformed
 from asyncshift.runner.writes import write_atomically
 
 Mode = Literal["write", "diff", "check"]
@@ -136,3 +137,13 @@ def apply_step(
     finally:
         _inherited = None
     return report
+
+
+def transform_sources(step: Step, sources: dict[str, str]) -> dict[str, Transformed]:
+    """The pure text-in, text-out core: every file's result, nothing read or written."""
+    facts = [collect_facts(path, text) for path, text in sources.items()]
+    model = RepoModel(facts)
+    return {
+        path: step.transform(StepInput(path, model.module_of(path), text, model.files[path], model))
+        for path, text in sources.items()
+    }
