@@ -51,6 +51,23 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--jobs", "-j", type=int, default=1, help="parse in N processes")
     plan.add_argument("--no-cache", action="store_true", help="parse every file afresh")
 
+    migrate = commands.add_parser(
+        "migrate",
+        help="run the ladder: each step, then your tests; stop and undo at the first red step",
+        description=(
+            "Apply the ladder's steps in order from wherever the code stands, running the test "
+            "command after each; the first step that leaves the tests red is undone and the run "
+            "stops. Exit 0: green; 1: a step was undone; 2: usage or internal error."
+        ),
+    )
+    migrate.add_argument("paths", nargs="*", metavar="PATH")
+    migrate.add_argument("--to", metavar="STEP", help="stop after this step")
+    migrate.add_argument(
+        "--test", metavar="CMD", help="the project's test command, e.g. 'pytest -q'"
+    )
+    migrate.add_argument("--commit", action="store_true", help="commit each green step on its own")
+    migrate.add_argument("--jobs", "-j", type=int, default=1, help="work in N processes")
+
     commands.add_parser("rules", help="list the check rules and their codes")
     commands.add_parser("steps", help="list the migration ladder's steps, in order")
 
@@ -196,9 +213,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check(args)
     if args.command == "plan":
         return _plan(args)
-    if args.command in ("steps", "apply"):
+    if args.command in ("steps", "apply", "migrate"):
         # Importing the package registers the steps (a mapped package: mypy cannot follow it).
         importlib.import_module("asyncshift.codemods")
+        if args.command == "migrate":
+            from asyncshift.migrating import run_migrate
+
+            return run_migrate(args)
         return _steps() if args.command == "steps" else _apply(args)
     return _rules()
 
