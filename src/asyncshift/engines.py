@@ -19,7 +19,7 @@ from sqlalchemy import pool as sa_pool
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from asyncshift import liveness
+from asyncshift import _sqlite_twin, liveness
 from asyncshift._arguments import require_engine
 from asyncshift._twin_settings import (
     UnsupportedDriverError,
@@ -283,6 +283,9 @@ def async_engine_from(engine: Engine | str | URL, **overrides: Any) -> AsyncEngi
     if connect_args:
         kwargs["connect_args"] = connect_args
     _warn_listeners_not_carried(engine)
+    if _sqlite_twin.is_shared_memory_database(engine) and "async_creator" not in overrides:
+        kwargs.pop("connect_args", None)  # the lent connection is already made
+        kwargs.update(_sqlite_twin.shared_connection_settings(engine))
     kwargs.update(overrides)
     twin = create_async_engine(url, **kwargs)
     _carry_liveness(engine, twin, overrides)
