@@ -66,7 +66,7 @@ def shared_connection_settings(engine: Engine) -> dict[str, Any]:
     borrowed = _Borrowed(raw)
 
     async def creator() -> aiosqlite.Connection:
-        lent = aiosqlite.Connection(lambda: borrowed, iter_chunk_size=64)  # type: ignore[arg-type]
+        lent = aiosqlite.Connection(lambda: borrowed, iter_chunk_size=64)
         return await lent
 
     return {"async_creator": creator, "poolclass": sa_pool.StaticPool}
