@@ -20,6 +20,7 @@ class Edits:
         self.source = source
         self.calls: dict[Key, Callable[[cst.Call], cst.BaseExpression]] = {}
         self.after_line: dict[int, list[cst.BaseStatement]] = {}
+        self.after_def: dict[str, list[cst.BaseStatement]] = {}
         self.imports: list[tuple[str, str]] = []
         self.unused: list[tuple[str, str | None]] = []
 
@@ -30,6 +31,17 @@ class Edits:
         """After the simple statement that spans ``line`` (in the innermost block)."""
         self.after_line.setdefault(line, []).extend(statements)
 
+    def insert_after_function(self, name: str, statements: Sequence[cst.BaseStatement]) -> None:
+        """After the module-level ``def name`` (or ``async def``), as a sibling, two blank
+        lines apart as PEP 8 asks."""
+        spaced = [
+            s.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+            if isinstance(s, cst.FunctionDef | cst.ClassDef)
+            else s
+            for s in statements
+        ]
+        self.after_def.setdefault(name, []).extend(spaced)
+
     def add_import(self, module: str, name: str) -> None:
         self.imports.append((module, name))
 
@@ -38,7 +50,7 @@ class Edits:
         self.unused.append((module, name))
 
     def __bool__(self) -> bool:
-        return bool(self.calls or self.after_line or self.imports)
+        return bool(self.calls or self.after_line or self.after_def or self.imports)
 
     def apply(self) -> str:
         if not self:
@@ -98,7 +110,12 @@ class _Apply(cst.CSTTransformer):
         return updated.with_changes(body=self._insert(original.body, updated.body))
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
-        return updated.with_changes(body=self._insert(original.body, updated.body))
+        body: list[cst.BaseStatement] = []
+        for statement in self._insert(original.body, updated.body):
+            body.append(statement)
+            if isinstance(statement, cst.FunctionDef):
+                body.extend(self.edits.after_def.get(statement.name.value, []))
+        return updated.with_changes(body=body)
 
 
 def statement(code: str) -> cst.BaseStatement:

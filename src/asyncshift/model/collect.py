@@ -20,6 +20,7 @@ from asyncshift.model.records import (
     Cleanup,
     FileFacts,
     Frame,
+    Override,
     Param,
     StateSet,
 )
@@ -94,6 +95,14 @@ class _Collector(ast.NodeVisitor):
             self._attribute_target(target, value)
         elif isinstance(target, ast.Starred):
             self.bind_target(target.value, UNKNOWN, None)
+        elif (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Attribute)
+            and target.value.attr == "dependency_overrides"
+        ):
+            self.frame.overrides.append(
+                Override(target.lineno, to_expr(target.value.value), to_expr(target.slice), value)
+            )
 
     def _attribute_target(self, target: ast.Attribute, value: Expr) -> None:
         base = target.value

@@ -49,6 +49,16 @@ class StateSet:
 
 
 @dataclass(frozen=True)
+class Override:
+    """``app.dependency_overrides[get_db] = override_get_db`` (tests swapping a dependency)."""
+
+    line: int
+    app: Expr
+    dependency: Expr
+    replacement: Expr
+
+
+@dataclass(frozen=True)
 class Cleanup:
     """After a generator's ``yield``: ``receiver.raising()`` runs before ``receiver.release()``."""
 
@@ -80,6 +90,7 @@ class Frame:
     yields: list[Expr] = field(default_factory=list)
     self_attrs: dict[str, list[Expr]] = field(default_factory=dict)  # self.x = value
     state_sets: list[StateSet] = field(default_factory=list)
+    overrides: list[Override] = field(default_factory=list)
     cleanups: list[Cleanup] = field(default_factory=list)
     globals_declared: set[str] = field(default_factory=set)
     mentions_eager: bool = False  # selectinload(...), joinedload(...), awaitable_attrs

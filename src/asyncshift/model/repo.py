@@ -214,6 +214,9 @@ class RepoModel:
                     found |= self.typer.types(method_ctx, value)
         return frozenset(found) if known else None
 
+    def decorator_names(self, path: str, frame: Frame) -> set[str]:
+        return self._decorator_names(path, frame)
+
     def _decorator_names(self, path: str, frame: Frame) -> set[str]:
         names: set[str] = set()
         ctx = self.module_ctx(path)

@@ -170,6 +170,10 @@ class Routes:
                     found.append(Endpoint(path, frame, fq, verb, routes, frame.is_async))
         return found
 
+    @cached_property
+    def endpoints_fq(self) -> set[str]:
+        return {e.fq for e in self.endpoints}
+
     def _added_routes(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         """``router.add_api_route("/path", endpoint, methods=["POST"])``."""
         model = self.model

@@ -53,7 +53,12 @@ def _apply_one(step: Step, path: Path, model: RepoModel, mode: Mode) -> FileOutc
     new_files = {
         target: text for target, text in result.new_files.items() if not Path(target).exists()
     }
-    if result.code == source and not new_files:
+    edited = {
+        target: text
+        for target, text in result.edited_files.items()
+        if Path(target).is_file() and Path(target).read_text(encoding="utf-8") != text
+    }
+    if result.code == source and not new_files and not edited:
         return FileOutcome(name, "unchanged", reports=reports)
     for target, text in [(name, result.code), *new_files.items()]:
         try:
@@ -63,10 +68,17 @@ def _apply_one(step: Step, path: Path, model: RepoModel, mode: Mode) -> FileOutc
             return FileOutcome(
                 name, "failed", f"{what} does not parse ({error.message}); nothing was written"
             )
-    diff = _diff(name, source, result.code) + "".join(
-        _diff(target, "", text) for target, text in new_files.items()
+    diff = (
+        _diff(name, source, result.code)
+        + "".join(_diff(target, "", text) for target, text in new_files.items())
+        + "".join(
+            _diff(target, Path(target).read_text(encoding="utf-8"), text)
+            for target, text in edited.items()
+        )
     )
     if mode == "write":
+        for target, text in edited.items():
+            write_atomically(Path(target), text.encode("utf-8"))
         for target, text in new_files.items():
             write_atomically(Path(target), text.encode("utf-8"), new=True)
         if result.code != source:

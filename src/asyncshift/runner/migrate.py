@@ -49,8 +49,19 @@ class MigrateResult:
         return self.stopped_at is None
 
 
+DEPENDENCY_FILES = ("requirements*.txt", "pyproject.toml")
+
+
 def _snapshot(paths: Sequence[str | Path]) -> dict[Path, bytes]:
-    return {path: path.read_bytes() for path in discover(paths)}
+    """Every Python file, and the dependency files a step may edit."""
+    found = {path: path.read_bytes() for path in discover(paths)}
+    for root in map(Path, paths):
+        if root.is_dir():
+            for pattern in DEPENDENCY_FILES:
+                for path in root.rglob(pattern):
+                    if ".venv" not in path.parts and "node_modules" not in path.parts:
+                        found[path] = path.read_bytes()
+    return found
 
 
 def _restore(before: dict[Path, bytes], run: StepRun) -> None:

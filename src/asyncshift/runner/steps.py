@@ -42,6 +42,8 @@ class Transformed:
     reports: list[Report | str] = field(default_factory=list)
     # New files the step asks for (path -> text), e.g. an adapter module; never overwrites one.
     new_files: dict[str, str] = field(default_factory=dict)
+    # Existing files that are not Python (path -> new text), e.g. requirements.txt.
+    edited_files: dict[str, str] = field(default_factory=dict)
 
 
 Transform = Callable[[StepInput], Transformed]

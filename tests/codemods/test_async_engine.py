@@ -1,0 +1,201 @@
+"""Step 2, async-engine: silent cases first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from asyncshift.cli import main
+from tests.codemods.steps import check_noop, check_transformed, reports
+
+STEP = "async-engine"
+
+
+def test_silent_without_sync_engines_and_for_engines_inside_functions() -> None:
+    check_noop(
+        STEP,
+        {
+            "db.py": """\
+            from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+            engine = create_async_engine("sqlite+aiosqlite://")
+            SessionLocal = async_sessionmaker(engine)
+            """,
+            "tests/test_x.py": """\
+            from sqlalchemy import create_engine
+
+            def test_startup(tmp_path):
+                engine = create_engine(f"sqlite:///{tmp_path}/x.db")
+            """,
+        },
+    )
+
+
+def test_a_sessionmaker_without_a_bind_is_reported() -> None:
+    files = {
+        "db.py": """\
+        from sqlalchemy.orm import sessionmaker
+        SessionLocal = sessionmaker()
+        """
+    }
+    check_noop(STEP, files)
+    assert reports(STEP, files) == [
+        "db.py: line 2: sessionmaker SessionLocal has no engine bound where it is made: add "
+        "`AsyncSessionLocal = async_sessionmaker(<async engine>, expire_on_commit=False)` by hand"
+    ]
+
+
+def test_twins_beside_engine_sessionmaker_dependency_alias_and_test_override() -> None:
+    check_transformed(
+        STEP,
+        {
+            "app/__init__.py": "",
+            "app/db.py": """\
+            from typing import Annotated
+
+            from fastapi import Depends
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import Session, sessionmaker
+
+            engine = create_engine("sqlite:///app.db")  # the service's database
+            SessionLocal = sessionmaker(bind=engine, autoflush=False)
+
+
+            def get_db():
+                db = SessionLocal()
+                try:
+                    yield db
+                finally:
+                    db.close()
+
+
+            SessionDep = Annotated[Session, Depends(get_db)]
+            """,
+            "tests/conftest.py": """\
+            import pytest
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import sessionmaker
+            from sqlalchemy.pool import StaticPool
+
+            from app.db import get_db
+            from app.main import app
+
+            engine = create_engine("sqlite://", poolclass=StaticPool)
+            TestingSessionLocal = sessionmaker(bind=engine)
+
+
+            def override_get_db():
+                with TestingSessionLocal() as session:
+                    yield session
+
+
+            app.dependency_overrides[get_db] = override_get_db
+
+
+            @pytest.fixture
+            def session():
+                with TestingSessionLocal() as session:
+                    yield session
+            """,
+        },
+        {
+            "app/__init__.py": "",
+            "app/db.py": """\
+            from typing import Annotated
+
+            from fastapi import Depends
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import Session, sessionmaker
+            from asyncshift import async_engine_from
+            from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+            engine = create_engine("sqlite:///app.db")  # the service's database
+            async_engine = async_engine_from(engine)
+            SessionLocal = sessionmaker(bind=engine, autoflush=False)
+            AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+            def get_db():
+                db = SessionLocal()
+                try:
+                    yield db
+                finally:
+                    db.close()
+
+
+            async def get_async_db():
+                async with AsyncSessionLocal() as session:
+                    yield session
+
+
+            SessionDep = Annotated[Session, Depends(get_db)]
+            AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_db)]
+            """,
+            "tests/conftest.py": """\
+            import pytest
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import sessionmaker
+            from sqlalchemy.pool import StaticPool
+
+            from app.db import get_async_db, get_db
+            from app.main import app
+            from asyncshift import async_engine_from
+            from sqlalchemy.ext.asyncio import async_sessionmaker
+
+            engine = create_engine("sqlite://", poolclass=StaticPool)
+            async_engine = async_engine_from(engine)
+            TestingSessionLocal = sessionmaker(bind=engine)
+            AsyncTestingSessionLocal = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+            def override_get_db():
+                with TestingSessionLocal() as session:
+                    yield session
+
+
+            async def override_get_async_db():
+                async with AsyncTestingSessionLocal() as session:
+                    yield session
+
+
+            app.dependency_overrides[get_db] = override_get_db
+            app.dependency_overrides[get_async_db] = override_get_async_db
+
+
+            @pytest.fixture
+            def session():
+                with TestingSessionLocal() as session:
+                    yield session
+            """,
+        },
+    )
+
+
+def test_the_requirements_gain_the_async_path_once(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "requirements.txt").write_text("fastapi\nSQLAlchemy>=2.0\nPyMySQL==1.1.1\n")
+    (tmp_path / "db.py").write_text(
+        'from sqlalchemy import create_engine\nengine = create_engine("mysql+pymysql://x")\n'
+    )
+    assert main(["apply", STEP, str(tmp_path)]) == 1
+    assert (tmp_path / "requirements.txt").read_text().splitlines()[3:] == [
+        "# the async path (asyncshift async-engine)",
+        "sqlalchemy[asyncio]",
+        "asyncmy",
+        "asyncshift",
+    ]
+    assert main(["apply", STEP, str(tmp_path)]) == 0  # nothing left to add
+
+
+def test_a_pyproject_dependency_list_is_extended(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "svc"\ndependencies = [\n    "sqlalchemy[asyncio]>=2",\n'
+        '    "psycopg2-binary"\n]\n'
+    )
+    (tmp_path / "db.py").write_text(
+        'from sqlalchemy import create_engine\nengine = create_engine("postgresql://x")\n'
+    )
+    assert main(["apply", STEP, str(tmp_path)]) == 1
+    assert (tmp_path / "pyproject.toml").read_text() == (
+        '[project]\nname = "svc"\ndependencies = [\n    "sqlalchemy[asyncio]>=2",\n'
+        '    "psycopg2-binary",\n    "asyncpg",\n    "asyncshift",\n]\n'
+    )
