@@ -52,6 +52,8 @@ def run_migrate(args: argparse.Namespace) -> int:
     def show(run: StepRun) -> None:
         print(_line(run), file=sys.stderr, flush=True)
 
+    before = StepRun("(before)", "")
+    record(before)
     try:
         result = migrate(
             steps, args.paths, args.test, args.commit, args.jobs, Path.cwd(), record, show
@@ -60,6 +62,7 @@ def run_migrate(args: argparse.Namespace) -> int:
         print(f"asyncshift migrate: {error}", file=sys.stderr)
         return EXIT_ERROR
     print(f"{'step':<16} {'files':>5} {'endpoints':>14} {'findings':>8}  tests")
+    print(f"{before.step:<16} {'':>5} {before.endpoints:>14} {before.findings:>8}")
     for run in result.runs:
         files = len(run.changed) + len(run.created)
         print(f"{run.step:<16} {files:>5} {run.endpoints:>14} {run.findings:>8}  {run.tests}")

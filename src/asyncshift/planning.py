@@ -96,7 +96,8 @@ def make_plan(model: RepoModel) -> Plan:
         if endpoint.is_async:
             on_loop = t.SYNC in kinds or _does_sync_io_on_the_loop(model, endpoint)
             state = ASYNC_ON_SYNC_SESSION if on_loop else ASYNC
-        elif t.SYNC in kinds:
+        elif t.SYNC in kinds or model.sessions.chain(endpoint.fq, "sync_io"):
+            # a session parameter, or sync session I/O in its body (a registry, db.session)
             state = SYNC_WITH_SESSION
             holds_back = _holds_back(model, endpoint)
         else:
