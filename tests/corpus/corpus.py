@@ -220,18 +220,27 @@ def fetch_sdist(project: Project) -> Path:
     return target
 
 
-def unpack(sdist: Path, into: Path) -> Path:
-    """Unpack the sdist and return its single top folder."""
+def unpack(sdist: Path, into: Path, paths: tuple[str, ...] = ()) -> Path:
+    """Unpack the sdist (only the checked `paths` under its top folder, when given) and return
+    that top folder. Skipping the rest matters: one sdist ships a whole virtualenv."""
     into.mkdir(parents=True, exist_ok=True)
+
+    def wanted(name: str) -> bool:
+        inside = name.split("/", 1)[1] if "/" in name else ""
+        return not paths or any(
+            inside == p or inside.startswith(p.rstrip("/") + "/") for p in paths
+        )
+
     if sdist.name.endswith(".zip"):
         with zipfile.ZipFile(sdist) as archive:
-            archive.extractall(into)
+            archive.extractall(into, [n for n in archive.namelist() if wanted(n)])
     else:
         with tarfile.open(sdist) as archive:
+            members = [m for m in archive.getmembers() if wanted(m.name)]
             if sys.version_info >= (3, 12):
-                archive.extractall(into, filter="data")
+                archive.extractall(into, members, filter="data")
             else:
-                archive.extractall(into)
+                archive.extractall(into, members)
     (top,) = [p for p in into.iterdir() if p.is_dir()]
     return top
 

@@ -93,4 +93,4 @@ def _unpacked(project: Project, corpus_root: Path) -> Path:
     if target.exists():
         (top,) = [p for p in target.iterdir() if p.is_dir()]
         return top
-    return unpack(fetch_sdist(project), target)
+    return unpack(fetch_sdist(project), target, project.paths)
