@@ -131,7 +131,10 @@ def _session_providers(model: RepoModel) -> set[str]:
         if frame.qualname == MODULE_FRAME or fq in endpoints or model.serving.is_test(path):
             continue
         provides = any(t.is_session(p) for p in model.provided_types(fq))
-        if provides and (frame.yields or fq in model.routes.depends_targets):
+        # A module-level generator that yields a session is the get_db shape; a method or a
+        # plain function counts once a resolved Depends(...) uses it.
+        shape = bool(frame.yields) and frame.cls is None and frame.parent is None
+        if provides and (shape or fq in model.routes.depends_targets):
             found.add(fq)
     return found
 

@@ -65,11 +65,6 @@ def test_expected_places_exist_in_the_pinned_sdist(project: Project, corpus_root
         assert entry.lines[1] <= count, f"{entry.where()}: {entry.path} has {count} lines"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 7: the name-based model reports wrong findings and misses real hazards on this "
-    "corpus; flip to a plain test when the resolved model lands",
-)
 @pytest.mark.parametrize("project", PROJECTS, ids=_ids)
 def test_findings_match_the_read_ground_truth(
     project: Project, corpus_root: Path, plan_options: list[str]

@@ -57,6 +57,7 @@ class _Collector(ast.NodeVisitor):
         self.classes: list[ClassFact | None] = [None]  # the class whose body we are in, per level
         self.awaited: set[int] = set()
         self.async_with_items: set[int] = set()
+        self.with_items: set[int] = set()
         self.deferred = 0
 
     # -- positions ----------------------------------------------------------------------------
@@ -238,6 +239,8 @@ class _Collector(ast.NodeVisitor):
         for item in node.items:
             if is_async:
                 self.async_with_items.add(id(item.context_expr))
+            else:
+                self.with_items.add(id(item.context_expr))
             self.visit(item.context_expr)
             if item.optional_vars is not None:
                 self.bind_target(
@@ -290,6 +293,7 @@ class _Collector(ast.NodeVisitor):
                 awaited=id(node) in self.awaited,
                 deferred=self.deferred > 0,
                 async_with=id(node) in self.async_with_items,
+                with_item=id(node) in self.with_items,
             )
         )
         self.generic_visit(node)

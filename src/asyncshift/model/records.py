@@ -29,6 +29,7 @@ class CallFact:
     awaited: bool  # `await f(...)`: async by construction
     deferred: bool  # inside a lambda or handed to a thread: does not run here
     async_with: bool  # an `async with` item
+    with_item: bool = False  # a `with` item (sync)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def check(facts: FileFacts, model: RepoModel) -> Iterator[Finding]:
                     what = "creates a session from a scoped registry"
                 elif call.expr in handed_over:
                     what = "hands a session to the endpoint on request.state"
-            elif call.async_with:
+            elif call.async_with or call.with_item:
                 # Only a context entered here spans call_next; a helper that opens and closes
                 # its own session is self-contained.
                 for target in sessions.reached_targets(facts.path, frame, call):
