@@ -266,3 +266,16 @@ def test_plan_finds_session_dependencies_by_type_not_by_name() -> None:
     assert [d.split(": ", 1)[1] for d in plan.dependencies] == ["get_db, sync session"]
     states = {e.name: e.state for e in plan.endpoints}
     assert states == {"read_user": "sync, sync session", "remote": "no session"}
+
+
+def test_a_package_folder_named_like_a_library_does_not_shadow_it() -> None:
+    table = ModuleTable(
+        [
+            "docs/__init__.py",
+            "docs/tutorial/__init__.py",
+            "docs/tutorial/fastapi/__init__.py",
+            "docs/tutorial/fastapi/app.py",
+        ]
+    )
+    assert table.find("fastapi") is None
+    assert table.find("docs.tutorial.fastapi.app") == "docs/tutorial/fastapi/app.py"

@@ -42,6 +42,10 @@ class ModuleTable:
             pure = PurePath(path)
             parts = [*pure.parent.parts, *([] if pure.stem == "__init__" else [pure.stem])]
             for start in range(len(parts)):
+                # A root on sys.path is never inside a package: `docs/tutorial/fastapi/` (with
+                # __init__.py above it) is not the `fastapi` that `import fastapi` finds.
+                if start and str(PurePath(*parts[:start]) / "__init__.py") in files:
+                    continue
                 tail = ".".join(parts[start:])
                 if tail:
                     self._by_tail.setdefault(tail, set()).add(path)
