@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 Key = tuple[int, int]  # (line, 1-based column), as the model records a call
@@ -56,18 +56,13 @@ class Edits:
         if not self:
             return self.source
         module = cst.parse_module(self.source)
-        wrapper = MetadataWrapper(module)
-        updated = wrapper.visit(_Apply(self))
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)  # parsed here, never shared
+        updated = wrapper.visit(_Apply(self))  # imports are added in the same pass
         if self.unused:
             context = CodemodContext()
             for from_module, maybe_name in dict.fromkeys(self.unused):
                 RemoveImportsVisitor.remove_unused_import(context, from_module, maybe_name)
             updated = RemoveImportsVisitor(context).transform_module(updated)
-        if self.imports:
-            context = CodemodContext()
-            for from_module, name in dict.fromkeys(self.imports):
-                AddImportsVisitor.add_needed_import(context, from_module, name)
-            updated = AddImportsVisitor(context).transform_module(updated)
         return updated.code
 
 
@@ -78,6 +73,33 @@ class _Apply(cst.CSTTransformer):
         super().__init__()
         self.edits = edits
         self.inserted: set[int] = set()
+        self.wanted: dict[str, list[str]] = {}
+        for module, name in dict.fromkeys(edits.imports):
+            self.wanted.setdefault(module, []).append(name)
+        self.depth = 0
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.depth += 1
+
+    def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.ImportFrom:
+        """``from M import a`` gains the names wanted from M (top level, plain imports only)."""
+        if self.depth or updated.relative or isinstance(updated.names, cst.ImportStar):
+            return updated
+        module = _dotted(updated.module) if updated.module is not None else None
+        wanted = self.wanted.get(module or "")
+        if not wanted:
+            return updated
+        present = {_alias_name(a) for a in updated.names}
+        missing = [n for n in wanted if n not in present]
+        self.wanted.pop(module or "")
+        if not missing:
+            return updated
+        names = sorted(
+            [*updated.names, *(cst.ImportAlias(cst.Name(n)) for n in missing)],
+            key=lambda a: _alias_name(a) or "",
+        )
+        names = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in names]
+        return updated.with_changes(names=names)
 
     def _range(self, node: cst.CSTNode) -> CodeRange:
         found = self.get_metadata(PositionProvider, node)
@@ -107,6 +129,7 @@ class _Apply(cst.CSTTransformer):
     def leave_IndentedBlock(
         self, original: cst.IndentedBlock, updated: cst.IndentedBlock
     ) -> cst.IndentedBlock:
+        self.depth -= 1
         return updated.with_changes(body=self._insert(original.body, updated.body))
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
@@ -115,7 +138,27 @@ class _Apply(cst.CSTTransformer):
             body.append(statement)
             if isinstance(statement, cst.FunctionDef):
                 body.extend(self.edits.after_def.get(statement.name.value, []))
-        return updated.with_changes(body=body)
+        return updated.with_changes(body=self._new_imports(body))
+
+    def _new_imports(self, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+        """Imports from modules the file does not import from yet: after its last import."""
+        if not self.wanted:
+            return body
+        new = [
+            cst.parse_statement(f"from {module} import {', '.join(sorted(names))}\n")
+            for module, names in self.wanted.items()
+        ]
+        last = -1
+        for index, statement in enumerate(body):
+            if isinstance(statement, cst.SimpleStatementLine) and any(
+                isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
+            ):
+                last = index
+            elif last >= 0:
+                break
+        if last < 0 and body and _is_docstring(body[0]):
+            last = 0
+        return [*body[: last + 1], *new, *body[last + 1 :]]
 
 
 def statement(code: str) -> cst.BaseStatement:
@@ -149,3 +192,26 @@ def rename_method(name: str) -> Callable[[cst.Call], cst.BaseExpression]:
         return call.with_changes(func=call.func.with_changes(attr=cst.Name(name)))
 
     return change
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _alias_name(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is not None:
+        return None  # `import x as y` binds y: not the name asked for
+    return _dotted(alias.name)
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )

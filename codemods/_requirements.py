@@ -36,6 +36,12 @@ def _names(lines: list[str]) -> dict[str, str]:
 
 def _responsible(model: RepoModel, path: str) -> bool:
     """One file speaks for the repository: the first non-test file that makes a sync engine."""
+    if "requirements.responsible" not in model.memo:
+        model.memo["requirements.responsible"] = _first_engine_file(model)
+    return model.memo["requirements.responsible"] == path
+
+
+def _first_engine_file(model: RepoModel) -> str | None:
     for candidate in sorted(model.files):
         if is_test_path(candidate):
             continue
@@ -45,8 +51,8 @@ def _responsible(model: RepoModel, path: str) -> bool:
             for frame in facts.frames
             for call in frame.calls
         ):
-            return candidate == path
-    return False
+            return candidate
+    return None
 
 
 def _uses_sqlite(model: RepoModel) -> bool:

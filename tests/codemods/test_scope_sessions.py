@@ -135,7 +135,6 @@ def test_the_middleware_is_added_last_to_module_apps_and_factories() -> None:
             "db.py": """\
             from sqlalchemy.orm import sessionmaker
             from asyncshift import request_scoped_session
-
             Session = request_scoped_session(sessionmaker())
             """,
             "main.py": """\

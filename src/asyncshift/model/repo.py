@@ -52,6 +52,7 @@ class RepoModel:
                 self._frame_by_qualname[(path, frame.qualname)] = frame
             for cls in facts.classes:
                 self.classes[f"{module}.{cls.qualname}"] = (path, cls)
+        self.memo: dict[str, object] = {}  # answers a step computes once per repository
         self.typer = Typer(self)
         self.orm = Orm(self)
         self.incoming: dict[tuple[str, str], Types] = {}

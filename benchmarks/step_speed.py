@@ -1,0 +1,54 @@
+"""Speed of each ladder step against libcst's bare parse of the same files, in one run.
+
+    .venv/bin/python -m benchmarks.step_speed [--files 600] [PATH]
+
+Without PATH it generates the layered service of ``benchmarks.check_speed`` (about --files
+modules). For each step it runs ``apply STEP --check`` (everything but the writes) with one and
+with two processes and prints the time and its ratio to libcst's parse and re-emit alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import asyncshift.codemods  # noqa: F401 - registers the steps
+import libcst as cst
+
+from asyncshift.runner import discover
+from asyncshift.runner.apply import apply_step
+from asyncshift.runner.steps import ladder
+from benchmarks.check_speed import generate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("path", nargs="?")
+    parser.add_argument("--files", type=int, default=600)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(args.path) if args.path else Path(tmp)
+        if not args.path:
+            generate(root, args.files)
+        files = discover([root])
+        sources = [f.read_text() for f in files]
+        start = time.perf_counter()
+        for source in sources:
+            cst.parse_module(source).code  # noqa: B018 - parse and re-emit: libcst's floor
+        bare = time.perf_counter() - start
+        print(f"{len(files)} files; libcst parse + re-emit {bare:.2f} s")
+        for step in ladder():
+            for jobs in (1, 2):
+                start = time.perf_counter()
+                report = apply_step(step, [root], "check", jobs=jobs)
+                seconds = time.perf_counter() - start
+                print(
+                    f"{step.name:<16} --jobs {jobs}  {seconds:6.2f} s   {seconds / bare:5.2f}x "
+                    f"bare parse   {report.count('changed')} files would change"
+                )
+
+
+if __name__ == "__main__":
+    main()
