@@ -9,35 +9,26 @@ with two processes and prints the time and its ratio to libcst's parse and re-em
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
 
 import asyncshift.codemods  # noqa: F401 - registers the steps
-import libcst as cst
 
 from asyncshift.runner import discover
 from asyncshift.runner.apply import apply_step
 from asyncshift.runner.steps import ladder
-from benchmarks.check_speed import generate
+from benchmarks.check_speed import arguments, bare_parse, generate
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("path", nargs="?")
-    parser.add_argument("--files", type=int, default=600)
-    args = parser.parse_args()
+    args = arguments(__doc__)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.path) if args.path else Path(tmp)
         if not args.path:
             generate(root, args.files)
         files = discover([root])
-        sources = [f.read_text() for f in files]
-        start = time.perf_counter()
-        for source in sources:
-            cst.parse_module(source).code  # noqa: B018 - parse and re-emit: libcst's floor
-        bare = time.perf_counter() - start
+        bare = bare_parse(files)
         print(f"{len(files)} files; libcst parse + re-emit {bare:.2f} s")
         for step in ladder():
             for jobs in (1, 2):

@@ -8,7 +8,6 @@ from __future__ import annotations
 from asyncshift.model import types as t
 from asyncshift.model.exprs import dotted
 from asyncshift.model.records import MODULE_FRAME, Frame
-from asyncshift.model.repo import RepoModel
 from asyncshift.runner.steps import Report, StepInput, Transformed, step
 
 from ._edits import Edits, statement
@@ -17,6 +16,7 @@ from ._twins import (
     dependency_factory,
     engine_bindings,
     factory_bindings,
+    factory_has_twin,
     global_origin,
     twin_name,
 )
@@ -101,21 +101,13 @@ def _reconfigured(given: StepInput, frame: Frame, edits: Edits) -> None:
         if origin is None or model.types(given.path, frame, func[1]) != {t.SYNC_FACTORY}:
             continue
         file, name = origin
-        if not _factory_will_have_twin(model, file, name):
+        if not factory_has_twin(model, file, name):
             continue
         twin, engine_twin = twin_name(name), twin_name(bind[1])
         if any(c.expr[1] == ("a", ("n", twin), "configure") for c in frame.calls):
             continue
         edits.insert_after(call.line, [statement(f"{twin}.configure(bind={engine_twin})\n")])
         _import_from(given, file, twin, edits)
-
-
-def _factory_will_have_twin(model: RepoModel, file: str, name: str) -> bool:
-    module = model.files[file].module_frame
-    if twin_name(name) in module.locals:
-        return True
-    found = factory_bindings(model, file, module).get(name)
-    return found is not None and found[1] is not None
 
 
 def _import_from(given: StepInput, file: str, name: str, edits: Edits) -> None:
