@@ -13,7 +13,11 @@ from asyncshift.model.records import MODULE_FRAME, CallFact, Frame
 from asyncshift.model.repo import RepoModel
 
 
-def twin_name(name: str) -> str:
+def twin_name(name: str, model: RepoModel | None = None) -> str:
+    """``[tool.asyncshift] twin-names`` wins; otherwise the predictable default."""
+    chosen = model.memo.get("twin-names", {}) if model is not None else {}
+    if isinstance(chosen, dict) and isinstance(chosen.get(name), str):
+        return str(chosen[name])
     if name.startswith("get_"):
         return "get_async_" + name[4:]
     if "_get_" in name:
@@ -67,7 +71,7 @@ def global_origin(model: RepoModel, path: str, frame: Frame, expr: Expr) -> tupl
 
 def factory_has_twin(model: RepoModel, file: str, name: str) -> bool:
     module = model.files[file].module_frame
-    if twin_name(name) in module.locals:
+    if twin_name(name, model) in module.locals:
         return True
     found = factory_bindings(model, file, module).get(name)
     return found is not None and found[1] is not None

@@ -52,7 +52,7 @@ def _has(frame: Frame, name: str) -> bool:
 
 def _engines(given: StepInput, frame: Frame, edits: Edits) -> None:
     for name, calls in engine_bindings(given.model, given.path, frame).items():
-        twin = twin_name(name)
+        twin = twin_name(name, given.model)
         if _has(frame, twin):
             continue
         for call in calls:
@@ -62,7 +62,7 @@ def _engines(given: StepInput, frame: Frame, edits: Edits) -> None:
 
 def _factories(given: StepInput, frame: Frame, edits: Edits, reports: list[Report | str]) -> None:
     for name, (call, engine) in factory_bindings(given.model, given.path, frame).items():
-        twin = twin_name(name)
+        twin = twin_name(name, given.model)
         if _has(frame, twin):
             continue
         if engine is None:
@@ -79,7 +79,8 @@ def _factories(given: StepInput, frame: Frame, edits: Edits, reports: list[Repor
             call.line,
             [
                 statement(
-                    f"{twin} = async_sessionmaker({twin_name(engine)}, expire_on_commit=False)\n"
+                    f"{twin} = async_sessionmaker("
+                    f"{twin_name(engine, given.model)}, expire_on_commit=False)\n"
                 )
             ],
         )
@@ -103,7 +104,7 @@ def _reconfigured(given: StepInput, frame: Frame, edits: Edits) -> None:
         file, name = origin
         if not factory_has_twin(model, file, name):
             continue
-        twin, engine_twin = twin_name(name), twin_name(bind[1])
+        twin, engine_twin = twin_name(name, given.model), twin_name(bind[1], given.model)
         if any(c.expr[1] == ("a", ("n", twin), "configure") for c in frame.calls):
             continue
         edits.insert_after(call.line, [statement(f"{twin}.configure(bind={engine_twin})\n")])
@@ -116,7 +117,7 @@ def _import_from(given: StepInput, file: str, name: str, edits: Edits) -> None:
 
 
 def _dependency(given: StepInput, frame: Frame, edits: Edits, reports: list[Report | str]) -> None:
-    twin = twin_name(frame.name)
+    twin = twin_name(frame.name, given.model)
     module = given.facts.module_frame
     if _has(module, twin) or frame.is_async:
         return
@@ -124,7 +125,7 @@ def _dependency(given: StepInput, frame: Frame, edits: Edits, reports: list[Repo
     if found is None:
         return
     file, factory = found
-    factory_twin = twin_name(factory)
+    factory_twin = twin_name(factory, given.model)
     lines = [
         f"async def {twin}():\n",
         f"    async with {factory_twin}() as session:\n",
@@ -143,7 +144,7 @@ def _dependency_twin(
     if len(targets) != 1:
         return None
     path, target = model.frames[targets[0]]
-    twin = twin_name(target.name)
+    twin = twin_name(target.name, given.model)
     if twin in model.files[path].module_frame.locals or dependency_factory(model, path, target):
         return path, twin
     return None
@@ -153,7 +154,7 @@ def _aliases(given: StepInput, module: Frame, edits: Edits) -> None:
     """``SessionDep = Annotated[Session, Depends(get_db)]`` -> ``AsyncSessionDep``."""
     model = given.model
     for name, values in module.locals.items():
-        twin = twin_name(name)
+        twin = twin_name(name, given.model)
         if twin in module.locals or len(values) != 1 or values[0][0] != "s":
             continue
         alias = values[0]

@@ -175,8 +175,15 @@ def _apply(args: argparse.Namespace) -> int:
         known = ", ".join(s.name for s in ladder()) or "none yet"
         print(f"asyncshift apply: unknown step {args.step!r} (steps: {known})", file=sys.stderr)
         return EXIT_ERROR
+    from asyncshift.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.paths)
+    except ConfigError as error:
+        print(f"asyncshift apply: {error}", file=sys.stderr)
+        return EXIT_ERROR
     mode: Mode = "diff" if args.diff else "check" if args.check else "write"
-    report = apply_step(step, args.paths, mode, jobs=args.jobs)
+    report = apply_step(step, args.paths, mode, jobs=args.jobs, config=config)
     for outcome in report.outcomes:
         if outcome.diff and mode == "diff":
             print(outcome.diff, end="")

@@ -20,7 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised by the oldest-combination run
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
-KEYS = {"exclude", "select", "ignore", "session-factories"}
+KEYS = {"exclude", "select", "ignore", "session-factories", "twin-names"}
 
 
 class ConfigError(ValueError):
@@ -34,6 +34,9 @@ class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     session_factories: tuple[str, ...] = ()
+    # The async-engine step's names for twins, where the default is not wanted:
+    # twin-names = { get_db = "get_session_async", SessionLocal = "AsyncSessionMaker" }
+    twin_names: tuple[tuple[str, str], ...] = ()
 
     def excluded(self, path: Path) -> bool:
         if self.root is None or not self.exclude:
@@ -91,4 +94,17 @@ def load_config(paths: Iterable[str | Path]) -> Config:
         select=tuple(c.upper() for c in _strings(table, "select", pyproject)),
         ignore=tuple(c.upper() for c in _strings(table, "ignore", pyproject)),
         session_factories=_strings(table, "session-factories", pyproject),
+        twin_names=_names(table, "twin-names", pyproject),
     )
+
+
+def _names(table: dict[str, object], key: str, where: Path) -> tuple[tuple[str, str], ...]:
+    value = table.get(key, {})
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.isidentifier() for k, v in value.items()
+    ):
+        raise ConfigError(
+            f'{where}: [tool.asyncshift] {key} must be a table of name = "new_name" '
+            "(Python identifiers)"
+        )
+    return tuple(sorted(value.items()))

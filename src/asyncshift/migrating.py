@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from asyncshift.config import ConfigError, load_config
 from asyncshift.runner.migrate import MigrateError, StepRun, migrate
 from asyncshift.runner.steps import ladder
 
@@ -55,10 +56,11 @@ def run_migrate(args: argparse.Namespace) -> int:
     before = StepRun("(before)", "")
     record(before)
     try:
+        config = load_config(args.paths)
         result = migrate(
-            steps, args.paths, args.test, args.commit, args.jobs, Path.cwd(), record, show
+            steps, args.paths, args.test, args.commit, args.jobs, Path.cwd(), record, show, config
         )
-    except MigrateError as error:
+    except (MigrateError, ConfigError) as error:
         print(f"asyncshift migrate: {error}", file=sys.stderr)
         return EXIT_ERROR
     print(f"{'step':<16} {'files':>5} {'endpoints':>14} {'findings':>8}  tests")

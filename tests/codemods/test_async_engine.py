@@ -199,3 +199,23 @@ def test_a_pyproject_dependency_list_is_extended(tmp_path: Path) -> None:
         '[project]\nname = "svc"\ndependencies = [\n    "sqlalchemy[asyncio]>=2",\n'
         '    "psycopg2-binary",\n    "asyncpg",\n    "asyncshift",\n]\n'
     )
+
+
+def test_twin_names_come_from_the_configuration_when_given(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.asyncshift]\ntwin-names = { engine = "aengine", get_db = "get_db_async" }\n'
+    )
+    (tmp_path / "db.py").write_text(
+        "from sqlalchemy import create_engine\n"
+        "from sqlalchemy.orm import sessionmaker\n"
+        'engine = create_engine("sqlite:///x.db")\n'
+        "SessionLocal = sessionmaker(bind=engine)\n\n\n"
+        "def get_db():\n    with SessionLocal() as db:\n        yield db\n"
+    )
+    assert main(["apply", STEP, str(tmp_path / "db.py")]) == 1
+    text = (tmp_path / "db.py").read_text()
+    assert "aengine = async_engine_from(engine)" in text
+    assert "AsyncSessionLocal = async_sessionmaker(aengine, expire_on_commit=False)" in text
+    assert "async def get_db_async():" in text
+    assert main(["apply", STEP, str(tmp_path / "db.py")]) == 0

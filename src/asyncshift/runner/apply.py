@@ -12,6 +12,7 @@ from typing import Literal
 
 import libcst as cst
 
+from asyncshift.config import Config
 from asyncshift.model.collect import collect_facts
 from asyncshift.model.records import FileFacts
 from asyncshift.model.repo import RepoModel
@@ -112,7 +113,11 @@ def _apply_inherited(path: Path) -> FileOutcome:
 
 
 def apply_step(
-    step: Step, paths: Iterable[str | Path], mode: Mode = "write", jobs: int = 1
+    step: Step,
+    paths: Iterable[str | Path],
+    mode: Mode = "write",
+    jobs: int = 1,
+    config: Config | None = None,
 ) -> ApplyReport:
     """Run ``step`` over every file; ``jobs`` > 1 reads and transforms in that many processes.
 
@@ -123,7 +128,8 @@ def apply_step(
     report = ApplyReport()
     readable: list[Path] = []
     facts = []
-    files = discover(paths)
+    config = config or Config()
+    files = [f for f in discover(paths) if not config.excluded(f)]
     forkable = "fork" in multiprocessing.get_all_start_methods()
     jobs = jobs if forkable else 1
     for result in read_all(files, jobs):
@@ -136,7 +142,8 @@ def apply_step(
         else:
             readable.append(path)
             facts.append(result.facts)
-    repo = RepoModel(facts)
+    repo = RepoModel(facts, config.session_factories)
+    repo.memo["twin-names"] = dict(config.twin_names)
     if jobs <= 1 or len(readable) < 2 * jobs:
         for path in readable:
             report.outcomes.append(_apply_one(step, path, repo, mode))

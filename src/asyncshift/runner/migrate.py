@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asyncshift.config import Config
 from asyncshift.runner.apply import ApplyReport, apply_step
 from asyncshift.runner.discover import discover
 from asyncshift.runner.steps import Step
@@ -103,6 +104,7 @@ def migrate(
     cwd: Path | None = None,
     measure: Callable[[StepRun], None] | None = None,
     progress: Callable[[StepRun], None] | None = None,
+    config: Config | None = None,
 ) -> MigrateResult:
     """Apply ``steps`` in order; stop at (and undo) the first that breaks ``test``."""
     cwd = cwd or Path.cwd()
@@ -120,7 +122,7 @@ def migrate(
         run = StepRun(step.name, step.summary)
         result.runs.append(run)
         before = _snapshot(paths)
-        report: ApplyReport = apply_step(step, paths, "write", jobs=jobs)
+        report: ApplyReport = apply_step(step, paths, "write", jobs=jobs, config=config)
         run.changed = [o.path for o in report.outcomes if o.status == "changed"]
         run.failed_files = [
             f"{o.path}: {o.reason}" for o in report.outcomes if o.status == "failed"
