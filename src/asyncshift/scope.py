@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from asyncshift._closing import close_async_session, close_sync_sessions, mark_unusable
+from asyncshift._sync_sessions import SyncSessions
 from asyncshift._task_sessions import TaskSessions
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class SessionScope:
         # One lock for creation races: FastAPI may resolve sync dependencies of one request in
         # several worker threads at once.
         self._lock = threading.Lock()
-        self._sync: dict[object, Session] = {}
+        self._sync: dict[object, SyncSessions] = {}
         self._async: dict[object, TaskSessions] = {}
         _open_scopes.add(self)
 
@@ -81,7 +82,7 @@ class SessionScope:
         state = "closed" if self.closed else "open"
         return f"<SessionScope {self.label!r} {state}>"
 
-    # -- sync sessions (request_scoped_session): one per registry per scope -------------------
+    # -- sync sessions (request_scoped_session): one per registry per lane, see _sync_sessions --
 
     def _check_open(self) -> None:
         if self.closed:
@@ -92,28 +93,33 @@ class SessionScope:
                 "`async with session_scope():` around that work."
             )
 
+    def _sync_sessions(self, registry: object) -> SyncSessions:
+        sessions = self._sync.get(registry)
+        if sessions is None:
+            with self._lock:
+                self._check_open()
+                sessions = self._sync.get(registry)
+                if sessions is None:
+                    sessions = self._sync[registry] = SyncSessions(self._close_one, self.label)
+        return sessions
+
+    def _close_one(self, session: Session) -> None:
+        close_sync_sessions([session], self.label)
+
     def get_sync(self, registry: object, create: Callable[[], Session]) -> Session:
-        session = self._sync.get(registry)
-        if session is not None:
-            return session
-        with self._lock:
-            self._check_open()
-            session = self._sync.get(registry)
-            if session is None:
-                session = self._sync[registry] = create()
-            return session
+        return self._sync_sessions(registry).get(create, self._check_open)
 
     def has_sync(self, registry: object) -> bool:
-        return registry in self._sync
+        sessions = self._sync.get(registry)
+        return sessions is not None and sessions.has()
 
     def set_sync(self, registry: object, session: Session) -> None:
-        with self._lock:
-            self._check_open()
-            self._sync[registry] = session
+        self._sync_sessions(registry).set(session, self._check_open)
 
     def clear_sync(self, registry: object) -> None:
-        with self._lock:
-            self._sync.pop(registry, None)
+        sessions = self._sync.get(registry)
+        if sessions is not None:
+            sessions.clear()
 
     # -- async sessions (task_scoped_session): one per registry per task per scope ------------
 
@@ -126,18 +132,18 @@ class SessionScope:
         return sessions
 
     def session_count(self, registry: object | None = None) -> int:
-        sync = [r for r in self._sync if registry is None or r is registry]
+        sync = [s for r, s in self._sync.items() if registry is None or r is registry]
         tasks = [s for r, s in self._async.items() if registry is None or r is registry]
-        return len(sync) + sum(len(s) for s in tasks)
+        return sum(len(s) for s in sync) + sum(len(s) for s in tasks)
 
     # -- teardown -------------------------------------------------------------------------------
 
     def _detach(self) -> tuple[list[Session], list[TaskSessions]]:
         with self._lock:
             self.closed = True
-            sync = list(self._sync.values())
+            sync = [session for sessions in self._sync.values() for session in sessions.detach()]
             tasks = list(self._async.values())
-            self._sync.clear()
+            # The SyncSessions stay: a thread still at work keeps its Session until it is done.
             self._async.clear()
         _open_scopes.discard(self)
         return sync, tasks
