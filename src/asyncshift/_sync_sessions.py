@@ -115,7 +115,16 @@ def current_lane() -> Lane:
 class SyncSessions:
     """The Sessions one ``request_scoped_session`` created in one scope, and who holds each."""
 
-    __slots__ = ("__weakref__", "_close", "_holders", "_label", "_lock", "_orphans", "closed")
+    __slots__ = (
+        "__weakref__",
+        "_close",
+        "_holders",
+        "_label",
+        "_lock",
+        "_orphans",
+        "_removed",
+        "closed",
+    )
 
     def __init__(self, close: Callable[[Session], None], label: str) -> None:
         # Reentrant: a lane can die (and its callback run) in the thread that holds the lock.
@@ -125,6 +134,9 @@ class SyncSessions:
         # Sessions still in use by a lane on another thread at the scope's end, closed by a
         # watcher thread once that work is over.
         self._orphans: dict[Session, weakref.ref[Lane]] = {}
+        # Sessions that remove() closed: code that kept a reference may use them again (a
+        # streaming body after a dependency's teardown), which opens a connection anew.
+        self._removed: list[Session] = []
         self._close = close
         self._label = label
         self.closed = False
@@ -175,6 +187,7 @@ class SyncSessions:
             session = lane.held.pop(self, None)
             if session is not None:
                 self._holders.pop(session, None)
+                self._removed.append(session)
 
     def _free_session(self) -> Session | None:
         for session, holder in self._holders.items():
@@ -217,6 +230,8 @@ class SyncSessions:
                     now.append(session)
                 del lane
             self._holders.clear()
+            now.extend(self._removed)
+            self._removed.clear()
             orphans = list(self._orphans.items())
         for session, holder in orphans:
             threading.Thread(

@@ -29,10 +29,16 @@ def _running_task() -> asyncio.Task[object]:
 
 
 class TaskSessions:
-    __slots__ = ("_label", "_pending_closes", "_sessions")
+    __slots__ = ("_label", "_pending_closes", "_removed", "_sessions")
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, *, in_scope: bool = True) -> None:
         self._label = label
+        # In a scope, sessions that remove() closed are closed once more at its end: code that
+        # kept a reference (a streaming body after a dependency's teardown) may have re-opened
+        # one. Outside any scope nothing ends, so nothing is kept.
+        self._removed: list[tuple[AsyncSession, asyncio.AbstractEventLoop]] | None = (
+            [] if in_scope else None
+        )
         self._sessions: weakref.WeakKeyDictionary[asyncio.Task[object], AsyncSession] = (
             weakref.WeakKeyDictionary()
         )
@@ -62,8 +68,13 @@ class TaskSessions:
 
     def clear(self) -> None:
         task = asyncio.current_task()
-        if task is not None and self._sessions.pop(task, None) is not None:
+        if task is None:
+            return
+        session = self._sessions.pop(task, None)
+        if session is not None:
             task.remove_done_callback(self._on_task_done)
+            if self._removed is not None:
+                self._removed.append((session, task.get_loop()))
 
     def _adopt(self, task: asyncio.Task[object], session: AsyncSession) -> None:
         self._sessions[task] = session
@@ -84,6 +95,9 @@ class TaskSessions:
             task.remove_done_callback(self._on_task_done)
             detached.append((session, task.get_loop()))
         self._sessions.clear()
+        if self._removed:
+            detached.extend(self._removed)
+            self._removed.clear()
         return detached
 
     async def wait_for_pending_closes(self) -> None:

@@ -91,7 +91,7 @@ class TaskScopedRegistry(ScopedRegistry[_AS]):
     def __init__(self, factory: async_sessionmaker[_AS]) -> None:
         self.createfunc = factory
         self.scopefunc = asyncio.current_task
-        self.registry = TaskSessions("task outside any session scope")
+        self.registry = TaskSessions("task outside any session scope", in_scope=False)
 
     def _sessions(self) -> TaskSessions:
         scope = current_scope()
