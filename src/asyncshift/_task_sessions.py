@@ -29,7 +29,7 @@ def _running_task() -> asyncio.Task[object]:
 
 
 class TaskSessions:
-    __slots__ = ("_label", "_pending_closes", "_removed", "_sessions")
+    __slots__ = ("_label", "_pending_closes", "_removed", "_sessions", "closed")
 
     def __init__(self, label: str, *, in_scope: bool = True) -> None:
         self._label = label
@@ -43,6 +43,10 @@ class TaskSessions:
             weakref.WeakKeyDictionary()
         )
         self._pending_closes: set[asyncio.Task[None]] = set()
+        # Set when the scope ends. A task started in the scope that outlives it (fire and
+        # forget) keeps its session, or opens one, and it is closed when the task ends: the task
+        # owns it, as outside any scope.
+        self.closed = False
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -88,13 +92,25 @@ class TaskSessions:
         self._pending_closes.add(closing)
         closing.add_done_callback(self._pending_closes.discard)
 
-    def detach_all(self) -> list[tuple[AsyncSession, asyncio.AbstractEventLoop]]:
-        """Forget every session (for the scope to close) and every done-callback."""
+    def detach(
+        self, ending_in: asyncio.Task[object] | None
+    ) -> list[tuple[AsyncSession, asyncio.AbstractEventLoop]]:
+        """The scope ends (in task ``ending_in``): the sessions it must close now.
+
+        A task that is still running (a fire-and-forget task started by the request, children
+        that are still handling their cancellation) keeps its session: closing it now would
+        collide with the statement it is running. Its done-callback closes it when it ends.
+        Sessions of finished tasks, of the task ending the scope, and those ``remove()`` closed
+        are returned.
+        """
+        self.closed = True
         detached = []
         for task, session in list(self._sessions.items()):
-            task.remove_done_callback(self._on_task_done)
-            detached.append((session, task.get_loop()))
-        self._sessions.clear()
+            loop = task.get_loop()
+            if task.done() or task is ending_in or not loop.is_running():
+                task.remove_done_callback(self._on_task_done)
+                del self._sessions[task]
+                detached.append((session, loop))
         if self._removed:
             detached.extend(self._removed)
             self._removed.clear()

@@ -127,8 +127,12 @@ class SessionScope:
         sessions = self._async.get(registry)
         if sessions is None:
             with self._lock:
-                self._check_open()
-                sessions = self._async.setdefault(registry, TaskSessions(self.label))
+                sessions = self._async.get(registry)
+                if sessions is None:
+                    sessions = self._async[registry] = TaskSessions(self.label)
+                    # A task started in the scope that outlives it owns its session, which is
+                    # closed when that task ends (see TaskSessions.detach).
+                    sessions.closed = self.closed
         return sessions
 
     def session_count(self, registry: object | None = None) -> int:
@@ -143,8 +147,7 @@ class SessionScope:
             self.closed = True
             sync = [session for sessions in self._sync.values() for session in sessions.detach()]
             tasks = list(self._async.values())
-            # The SyncSessions stay: a thread still at work keeps its Session until it is done.
-            self._async.clear()
+            # Both stay: a thread or task still at work keeps its Session until it is done.
         _open_scopes.discard(self)
         return sync, tasks
 
@@ -159,8 +162,9 @@ class SessionScope:
         """
         with anyio.CancelScope(shield=True):
             sync, tasks = self._detach()
+            me = asyncio.current_task()
             for task_sessions in tasks:
-                for session, _loop in task_sessions.detach_all():
+                for session, _loop in task_sessions.detach(me):
                     await close_async_session(session, self.label)
                 await task_sessions.wait_for_pending_closes()
             needs_io = [s for s in sync if s.in_transaction()]
@@ -174,9 +178,16 @@ class SessionScope:
         """Close every session of the scope from synchronous code. Never raises."""
         sync, tasks = self._detach()
         for task_sessions in tasks:
-            for session, loop in task_sessions.detach_all():
+            for session, loop in task_sessions.detach(_current_task_or_none()):
                 _close_async_from_sync(session, loop, self.label)
         close_sync_sessions(sync, self.label)
+
+
+def _current_task_or_none() -> asyncio.Task[object] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop in this thread
+        return None
 
 
 def _close_async_from_sync(
