@@ -18,6 +18,20 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 
+class _CloseThatRunsToTheEnd(asyncio.Task):  # type: ignore[type-arg]
+    """The close of a finished task's session: a Task that ignores ``cancel()``.
+
+    ``asyncio.run()`` cancels every task left when ``main()`` returns, and the close that
+    follows ``main()``'s own end is one of them, scheduled but not started yet: cancelled, it
+    never runs, and the connection is lost with "Exception during reset ... CancelledError".
+    Ignoring the cancel makes ``asyncio.run()`` wait for it (it gathers what it cancelled), and
+    a close is short: one ROLLBACK.
+    """
+
+    def cancel(self, msg: object = None) -> bool:
+        return False
+
+
 def _running_task() -> asyncio.Task[object]:
     task = asyncio.current_task()
     if task is None:
@@ -88,7 +102,9 @@ class TaskSessions:
         session = self._sessions.pop(task, None)
         if session is None:
             return
-        closing = task.get_loop().create_task(close_async_session(session, self._label))
+        closing = _CloseThatRunsToTheEnd(
+            close_async_session(session, self._label), loop=task.get_loop()
+        )
         self._pending_closes.add(closing)
         closing.add_done_callback(self._pending_closes.discard)
 

@@ -12,16 +12,24 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 import warnings
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_scoped_session,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
 
-from asyncshift import SessionScopeMiddleware, task_scoped_session
+from asyncshift import SessionScopeMiddleware, session_scope, task_scoped_session
 from asyncshift.scope import open_scopes
 from tests.support.mariadb import MariaDB
 from tests.support.waiting import eventually
@@ -30,12 +38,22 @@ pytestmark = [pytest.mark.mariadb, pytest.mark.timeout(60), pytest.mark.filterwa
 
 
 @pytest.fixture
-def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fails on any error that SQLAlchemy or asyncshift logs (a failed close or reset)."""
+def no_errors_logged(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Fails on any error SQLAlchemy or asyncshift logs (a failed close or reset), and on any
+    exception or warning raised where nobody can catch it (a connection's finalizer: the
+    garbage collector returning a connection that nothing closed)."""
+    unraisable: list[str] = []
+    monkeypatch.setattr(
+        sys, "unraisablehook", lambda u: unraisable.append(f"{u.exc_value!r} in {u.object!r}")
+    )
     with caplog.at_level(logging.ERROR):
         yield
+        gc.collect()
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == []
+    assert unraisable == []
 
 
 def gc_warnings() -> list[str]:
@@ -91,3 +109,66 @@ async def test_a_fire_and_forget_task_keeps_its_session_until_it_is_done(
     assert await eventually(lambda: engine.pool.checkedout() == 0)  # type: ignore[attr-defined]
     assert gc_warnings() == []
     await engine.dispose()
+
+
+JOBS = 6
+
+
+async def one_job(adb: async_scoped_session[AsyncSession], n: int) -> int:
+    async def child(k: int) -> int:
+        return int((await adb.execute(text(f"SELECT {k}"))).scalar_one())
+
+    parent = int((await adb.execute(text(f"SELECT {n}"))).scalar_one())
+    return parent + sum(await asyncio.gather(child(1), child(2)))
+
+
+class CheckedOut:
+    """Connections checked out and not back, counted from the pool's own events.
+
+    The engines here use ``NullPool``: an asyncio connection belongs to the loop it was opened
+    on, and each ``asyncio.run()`` has a loop of its own; NullPool closes each connection when
+    it comes back, on its loop, so nothing is left to tidy up after the loop is gone.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.count = 0
+        event.listen(engine.sync_engine, "checkout", self._out)
+        event.listen(engine.sync_engine, "checkin", self._in)
+
+    def _out(self, *_: object) -> None:
+        self.count += 1
+
+    def _in(self, *_: object) -> None:
+        self.count -= 1
+
+
+def script_engine(mariadb: MariaDB) -> AsyncEngine:
+    return create_async_engine(mariadb.async_url, poolclass=NullPool)
+
+
+@pytest.mark.usefixtures("no_errors_logged")
+def test_a_script_under_asyncio_run_leaves_nothing_checked_out(mariadb: MariaDB) -> None:
+    engine = script_engine(mariadb)
+    checked_out = CheckedOut(engine)
+    adb = task_scoped_session(async_sessionmaker(engine))
+
+    async def main() -> list[int]:  # a cron script: the jobs at once, then exit
+        return list(await asyncio.gather(*(one_job(adb, n) for n in range(JOBS))))
+
+    assert asyncio.run(main()) == [n + 3 for n in range(JOBS)]
+    assert checked_out.count == 0
+    assert gc_warnings() == []
+
+
+@pytest.mark.usefixtures("no_errors_logged")
+def test_a_worker_loop_of_scoped_asyncio_runs_leaves_nothing_checked_out(
+    mariadb: MariaDB,
+) -> None:
+    engine = script_engine(mariadb)
+    checked_out = CheckedOut(engine)
+    adb = task_scoped_session(async_sessionmaker(engine))
+    for n in range(JOBS):  # a queue worker: one asyncio.run per job, in a scope
+        with session_scope(f"job {n}"):
+            assert asyncio.run(one_job(adb, n)) == n + 3
+        assert checked_out.count == 0
+    assert gc_warnings() == []
