@@ -32,13 +32,27 @@ class _CloseThatRunsToTheEnd(asyncio.Task):  # type: ignore[type-arg]
         return False
 
 
+_NO_TASK = (
+    "task_scoped_session() was used outside an asyncio task{where}: it keeps one AsyncSession "
+    "per task, so it needs async code running on an asyncio event loop. Call it from async "
+    "code (inside asyncio.run(), an async endpoint, a task); sync code takes "
+    "request_scoped_session(sessionmaker(engine)) instead."
+)
+
+
+def _current_task() -> asyncio.Task[object] | None:
+    """The running task; None in a loop callback; our error, not asyncio's, in sync code."""
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # "no running event loop": plain sync code
+        where = " (from sync code, no event loop running)"
+        raise RuntimeError(_NO_TASK.format(where=where)) from None
+
+
 def _running_task() -> asyncio.Task[object]:
-    task = asyncio.current_task()
+    task = _current_task()
     if task is None:
-        raise RuntimeError(
-            "task_scoped_session() was used outside an asyncio task. Call it from async code "
-            "running on an asyncio event loop; sync code takes request_scoped_session()."
-        )
+        raise RuntimeError(_NO_TASK.format(where=" (in a plain event-loop callback)"))
     return task
 
 
@@ -74,7 +88,7 @@ class TaskSessions:
         return session
 
     def has(self) -> bool:
-        task = asyncio.current_task()
+        task = _current_task()
         return task is not None and task in self._sessions
 
     def set(self, session: AsyncSession) -> None:
@@ -85,7 +99,7 @@ class TaskSessions:
             self._adopt(task, session)
 
     def clear(self) -> None:
-        task = asyncio.current_task()
+        task = _current_task()
         if task is None:
             return
         session = self._sessions.pop(task, None)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_scoped_session, async_ses
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.util import ScopedRegistry, ThreadLocalRegistry
 
+from asyncshift._factory_checks import check_async_factory, check_sync_factory
 from asyncshift._task_sessions import TaskSessions
 from asyncshift.scope import current_scope, is_serving, open_scopes
 
@@ -124,6 +125,7 @@ def request_scoped_session(
     cannot strand it (F3). Outside any scope it keeps today's thread-local behaviour, or raises
     ``NoScopeError`` when ``strict=True``.
     """
+    check_sync_factory(session_factory)
     registry: scoped_session[_S] = scoped_session(session_factory)
     registry.registry = RequestScopedRegistry(session_factory, strict)
     return registry
@@ -137,6 +139,7 @@ def task_scoped_session(session_factory: async_sessionmaker[_AS]) -> async_scope
     and inside a scope never hands a session of an earlier scope to a later one (an in-process
     ASGI client runs every request in the caller's task).
     """
+    check_async_factory(session_factory)
     registry: async_scoped_session[_AS] = async_scoped_session(
         session_factory, scopefunc=asyncio.current_task
     )
