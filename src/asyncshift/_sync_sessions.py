@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
+_ANYIO_WORKERS = "anyio._backends._asyncio"
+_POLL_SECONDS = 0.02  # how often a handed-over close looks whether its thread is done
+
+
 def _thread_pool_loops() -> frozenset[CodeType]:
     """Code of the frames a worker thread keeps for its whole life, below every call it runs."""
     codes = {
@@ -43,25 +47,33 @@ def _thread_pool_loops() -> frozenset[CodeType]:
         threading.Thread.run.__code__,
         concurrent.futures.thread._worker.__code__,  # asyncio.to_thread, run_in_executor
     }
-    try:  # anyio.to_thread.run_sync, hence Starlette's run_in_threadpool
-        from anyio._backends._asyncio import WorkerThread
-
-        codes.add(WorkerThread.run.__code__)
-    except (ImportError, AttributeError):  # pragma: no cover - another anyio layout
-        pass
+    # anyio.to_thread.run_sync, hence Starlette's run_in_threadpool; looked up only once anyio
+    # is in use, so that sync-only programs never import it.
+    workers = getattr(sys.modules.get(_ANYIO_WORKERS), "WorkerThread", None)
+    run = getattr(workers, "run", None)
+    if run is not None and hasattr(run, "__code__"):
+        codes.add(run.__code__)
     return frozenset(codes)
 
 
 _POOL_LOOPS = _thread_pool_loops()
-_POLL_SECONDS = 0.02
+_POOL_LOOPS_KNOW_ANYIO = _ANYIO_WORKERS in sys.modules
+
+
+def _pool_loops() -> frozenset[CodeType]:
+    global _POOL_LOOPS, _POOL_LOOPS_KNOW_ANYIO
+    if not _POOL_LOOPS_KNOW_ANYIO and _ANYIO_WORKERS in sys.modules:
+        _POOL_LOOPS, _POOL_LOOPS_KNOW_ANYIO = _thread_pool_loops(), True
+    return _POOL_LOOPS
 
 
 def _outermost_call_frame() -> FrameType | None:
     """The frame of the call a thread pool is running now (None: not in a known pool)."""
+    loops = _pool_loops()
     frame: FrameType | None = sys._getframe(2)
     call = None
     while frame is not None:
-        if frame.f_code in _POOL_LOOPS:
+        if frame.f_code in loops:
             return call
         call = frame
         frame = frame.f_back

@@ -18,8 +18,6 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-import anyio
-
 from asyncshift._closing import close_async_session, close_sync_sessions, mark_unusable
 from asyncshift._sync_sessions import SyncSessions
 from asyncshift._task_sessions import TaskSessions
@@ -160,6 +158,9 @@ class SessionScope:
         not wait for a token of anyio's shared limiter, which is exactly what the F2 deadlock
         exhausts.
         """
+        import anyio  # here, not at the top: sync-only users (WSGI, workers) never need it
+        import anyio.to_thread
+
         with anyio.CancelScope(shield=True):
             sync, tasks = self._detach()
             me = asyncio.current_task()
