@@ -194,3 +194,27 @@ async def test_a_request_cancelled_mid_query_lets_its_thread_finish_first(
     assert await eventually(lambda: engine.pool.checkedout() == 0)  # type: ignore[attr-defined]
     assert failures == []
     assert_nothing_left(engine)
+
+
+async def test_a_generator_dependency_and_its_endpoint_share_one_session(engine: Engine) -> None:
+    db = request_scoped_session(sessionmaker(engine))
+    app = FastAPI()
+    committed: list[bool] = []
+
+    def get_db() -> Iterator[Session]:  # the legacy dependency: enter, endpoint, exit
+        session = db()
+        yield session
+        committed.append(session is db())  # the exit runs in a third worker thread
+        session.commit()
+
+    @app.get("/generator")
+    def endpoint(session: Session = Depends(get_db)) -> dict[str, bool]:
+        return {"same": session is db()}
+
+    app.add_middleware(SessionScopeMiddleware)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        responses = await asyncio.gather(*(client.get("/generator") for _ in range(4)))
+    assert [r.json() for r in responses] == [{"same": True}] * 4
+    assert committed == [True] * 4
+    assert_nothing_left(engine)
