@@ -202,8 +202,13 @@ class SyncSessions:
                 self._removed.append(session)
 
     def _free_session(self) -> Session | None:
+        me = threading.get_ident()
         for session, holder in self._holders.items():
-            if holder is None or holder() is None:
+            lane = holder() if holder is not None else None
+            if lane is None or lane.thread == me or not lane.still_running():
+                # No lane, or its call is over: this thread now runs another call, or the
+                # lane's thread is no longer inside it (anyio 3 keeps a finished call's context,
+                # hence its lane, alive until the worker's next call).
                 return session
         return None
 

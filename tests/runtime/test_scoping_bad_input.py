@@ -12,7 +12,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
 
 from asyncshift import request_scoped_session, session_scope, task_scoped_session
 
@@ -34,7 +34,9 @@ def test_task_scoped_session_refuses_a_sync_sessionmaker(engine: Engine) -> None
 
 
 def test_request_scoped_session_refuses_an_async_sessionmaker(tmp_path: Path) -> None:
-    async_engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/db.sqlite")
+    async_engine = create_async_engine(
+        f"sqlite+aiosqlite:///{tmp_path}/db.sqlite", poolclass=AsyncAdaptedQueuePool
+    )
     with pytest.raises(TypeError) as error:
         request_scoped_session(async_sessionmaker(async_engine))  # type: ignore[arg-type]
     message = str(error.value)
