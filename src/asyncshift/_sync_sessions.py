@@ -139,7 +139,8 @@ class SyncSessions:
     )
 
     def __init__(self, close: Callable[[Session], None], label: str) -> None:
-        # Reentrant: a lane can die (and its callback run) in the thread that holds the lock.
+        # Reentrant: dropping the last reference to a lane inside the lock must not deadlock
+        # should anything ever hang a callback on it.
         self._lock = threading.RLock()
         # Every Session of this registry in this scope, in creation order, with its holder.
         self._holders: dict[Session, weakref.ref[Lane] | None] = {}
@@ -165,8 +166,14 @@ class SyncSessions:
     def get(self, create: Callable[[], Session], refuse: Callable[[], None]) -> Session:
         lane = current_lane()
         session = lane.held.get(self)
-        if session is not None and (not self.closed or session in self._orphans):
-            return session  # an orphan: work that was in flight at the scope's end goes on
+        if session is not None:
+            holders = self._orphans if self.closed else self._holders
+            holder = holders.get(session)
+            # Still this lane's (another lane may have taken it over once this lane's call
+            # was over); after the scope's end, only work that was in flight goes on.
+            if holder is not None and holder() is lane:
+                return session
+            del lane.held[self]
         with self._lock:
             session = self._free_session()
             if session is None:

@@ -6,6 +6,7 @@ import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -166,4 +167,33 @@ def test_scoped_session_kwargs_create_a_tracked_session(engine: Engine) -> None:
         with pytest.raises(InvalidRequestError, match="already present"):
             registry(autoflush=True)
         session.execute(text("SELECT 1"))
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_a_lane_whose_session_was_taken_over_gets_another(engine: Engine) -> None:
+    """anyio 3 keeps a finished call's context (and its lane) alive; WSGI bodies re-enter a
+    context. A context entered again must not get back a Session another thread now holds."""
+    registry = request_scoped_session(sessionmaker(engine))
+    first_pool = ThreadPoolExecutor(max_workers=1)
+    second_pool = ThreadPoolExecutor(max_workers=1)
+    other_holds_it = threading.Event()
+    release = threading.Event()
+    with session_scope():
+        kept = contextvars.copy_context()  # like anyio 3's worker, which keeps it after the call
+        first = first_pool.submit(kept.run, registry).result()
+
+        def hold() -> Session:
+            session = registry()
+            other_holds_it.set()
+            release.wait(5)
+            return session
+
+        taken = second_pool.submit(contextvars.copy_context().run, hold)
+        assert other_holds_it.wait(5)
+        again = first_pool.submit(kept.run, registry).result()  # same thread, same context
+        release.set()
+        assert taken.result() is first  # the first call was over: handed over
+        assert again is not first  # ...so the old lane does not get it back
+    first_pool.shutdown()
+    second_pool.shutdown()
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
