@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
-
-from starlette.types import ASGIApp, Receive, Scope, Send
+from typing import TYPE_CHECKING, Any
 
 from asyncshift.guards import allow_blocking
 from asyncshift.scope import SessionScope, _current_scope, note_serving, session_scope
+
+if TYPE_CHECKING:  # types only: a WSGI app or a queue worker never imports Starlette for this
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 WSGIEnviron = dict[str, Any]
 WSGIStartResponse = Callable[..., Any]

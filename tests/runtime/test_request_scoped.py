@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -35,19 +36,51 @@ def test_is_a_real_scoped_session_with_its_proxies(engine: Engine) -> None:
         assert isinstance(registry(), Session)
 
 
-def test_one_session_per_scope_shared_by_its_threads(engine: Engine) -> None:
+def in_worker_thread(context: contextvars.Context, work: Callable[[], object]) -> None:
+    """What FastAPI does for a ``def`` endpoint: the call runs in a copy of the context."""
+    worker = threading.Thread(target=context.copy().run, args=(work,))
+    worker.start()
+    worker.join()
+
+
+def test_worker_threads_in_turn_share_one_session(engine: Engine) -> None:
     registry = request_scoped_session(sessionmaker(engine))
     seen: list[Session] = []
     with session_scope():
-        main = registry()
-        # FastAPI copies the context into its worker threads; so does this.
-        context = contextvars.copy_context()
-        worker = threading.Thread(target=context.run, args=(lambda: seen.append(registry()),))
-        worker.start()
-        worker.join()
-        assert seen == [main]
+        context = contextvars.copy_context()  # the request's context, no session used in it
+        in_worker_thread(context, lambda: seen.append(registry()))  # a `def` dependency
+        in_worker_thread(context, lambda: seen.append(registry()))  # then the `def` endpoint
+        assert seen[0] is seen[1]
     with session_scope():
-        assert registry() is not main
+        in_worker_thread(contextvars.copy_context(), lambda: seen.append(registry()))
+        assert seen[2] is not seen[0]
+
+
+def test_threads_at_the_same_time_never_share_a_session(engine: Engine) -> None:
+    registry = request_scoped_session(sessionmaker(engine))
+    seen: list[Session] = []
+    both_inside = threading.Barrier(2, timeout=5)
+
+    def work() -> None:
+        seen.append(registry())
+        both_inside.wait()  # the other thread holds its session now too
+
+    with session_scope():
+        context = contextvars.copy_context()
+        threads = [threading.Thread(target=context.copy().run, args=(work,)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert seen[0] is not seen[1]
+        # The thread that opened the scope is at work too while its workers run.
+        here = registry()
+        in_worker_thread(contextvars.copy_context(), lambda: seen.append(registry()))
+        assert seen[2] is not here
+        assert registry() is here
+        # Both earlier sessions are free again: a later worker takes one of them over.
+        assert seen[2] in seen[:2]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 def test_scope_end_closes_and_forgets_the_session(engine: Engine) -> None:
@@ -134,4 +167,33 @@ def test_scoped_session_kwargs_create_a_tracked_session(engine: Engine) -> None:
         with pytest.raises(InvalidRequestError, match="already present"):
             registry(autoflush=True)
         session.execute(text("SELECT 1"))
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_a_lane_whose_session_was_taken_over_gets_another(engine: Engine) -> None:
+    """anyio 3 keeps a finished call's context (and its lane) alive; WSGI bodies re-enter a
+    context. A context entered again must not get back a Session another thread now holds."""
+    registry = request_scoped_session(sessionmaker(engine))
+    first_pool = ThreadPoolExecutor(max_workers=1)
+    second_pool = ThreadPoolExecutor(max_workers=1)
+    other_holds_it = threading.Event()
+    release = threading.Event()
+    with session_scope():
+        kept = contextvars.copy_context()  # like anyio 3's worker, which keeps it after the call
+        first = first_pool.submit(kept.run, registry).result()
+
+        def hold() -> Session:
+            session = registry()
+            other_holds_it.set()
+            release.wait(5)
+            return session
+
+        taken = second_pool.submit(contextvars.copy_context().run, hold)
+        assert other_holds_it.wait(5)
+        again = first_pool.submit(kept.run, registry).result()  # same thread, same context
+        release.set()
+        assert taken.result() is first  # the first call was over: handed over
+        assert again is not first  # ...so the old lane does not get it back
+    first_pool.shutdown()
+    second_pool.shutdown()
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
