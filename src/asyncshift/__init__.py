@@ -1,5 +1,6 @@
 """asyncshift: move a FastAPI + SQLAlchemy service from sync sessions to async ones, safely."""
 
+from asyncshift._fan_out import SessionFanOutWarning
 from asyncshift._version import __version__
 from asyncshift.adapt import LazyLoadOutsideAdapterError, adapt
 from asyncshift.capacity import PoolCapacityWarning, check_pool_capacity
@@ -23,6 +24,7 @@ __all__ = [
     "NoScopeError",
     "PoolCapacityWarning",
     "ScopeClosedError",
+    "SessionFanOutWarning",
     "SessionScopeMiddleware",
     "SessionScopeWSGIMiddleware",
     "TwinSettingWarning",
