@@ -14,7 +14,12 @@ from asyncshift.engines import (
 from asyncshift.guards import BlockingCallError, BlockingCallWarning, allow_blocking, guard
 from asyncshift.liveness import ping_when_idle
 from asyncshift.middleware import SessionScopeMiddleware, SessionScopeWSGIMiddleware
-from asyncshift.registries import NoScopeError, request_scoped_session, task_scoped_session
+from asyncshift.registries import (
+    NoScopeError,
+    TaskScopedSession,
+    request_scoped_session,
+    task_scoped_session,
+)
 from asyncshift.scope import ScopeClosedError, session_scope
 
 __all__ = [
@@ -26,6 +31,7 @@ __all__ = [
     "ScopeClosedError",
     "SessionFanOutWarning",
     "SessionScopeMiddleware",
+    "TaskScopedSession",
     "SessionScopeWSGIMiddleware",
     "TwinSettingWarning",
     "UnsupportedDriverError",
