@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import libcst as cst
@@ -188,14 +190,21 @@ def arguments(doc: str) -> argparse.Namespace:
     return parser.parse_args()
 
 
-def main() -> None:
-    args = arguments(__doc__)
+@contextmanager
+def measured_tree(doc: str) -> Iterator[tuple[Path, list[Path], float]]:
+    """The tree to measure (PATH, or one generated in a temp folder), its files, and libcst's
+    bare parse time over them."""
+    args = arguments(doc)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.path) if args.path else Path(tmp)
         if not args.path:
             generate(root, args.files)
         files = discover([root])
-        bare = bare_parse(files)
+        yield root, files, bare_parse(files)
+
+
+def main() -> None:
+    with measured_tree(__doc__) as (root, files, bare):
         timings: dict[str, float] = {}
         with tempfile.TemporaryDirectory() as cache_dir:
             cache = FactsCache(Path(cache_dir))

@@ -9,26 +9,17 @@ with two processes and prints the time and its ratio to libcst's parse and re-em
 
 from __future__ import annotations
 
-import tempfile
 import time
-from pathlib import Path
 
 import asyncshift.codemods  # noqa: F401 - registers the steps
 
-from asyncshift.runner import discover
 from asyncshift.runner.apply import apply_step
 from asyncshift.runner.steps import ladder
-from benchmarks.check_speed import arguments, bare_parse, generate
+from benchmarks.check_speed import measured_tree
 
 
 def main() -> None:
-    args = arguments(__doc__)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(args.path) if args.path else Path(tmp)
-        if not args.path:
-            generate(root, args.files)
-        files = discover([root])
-        bare = bare_parse(files)
+    with measured_tree(__doc__) as (root, files, bare):
         print(f"{len(files)} files; libcst parse + re-emit {bare:.2f} s")
         for step in ladder():
             for jobs in (1, 2):
