@@ -76,21 +76,20 @@ class Edits:
 def _top_level_spans(source: str, lines: Iterable[int]) -> list[tuple[int, int]] | None:
     """(first, last) line of each top-level statement as libcst groups them (`a; b` is one),
     or None when an insertion targets a line inside a block."""
-    tree = ast.parse(source)
     spans: list[tuple[int, int]] = []
-    previous_simple = False
-    for statement in tree.body:
+    simple_spans: list[bool] = []
+    for statement in ast.parse(source).body:
         simple = not isinstance(statement, _COMPOUND)
         first = min([statement.lineno, *(d.lineno for d in _decorators(statement))])
         last = statement.end_lineno or statement.lineno
-        if spans and simple and previous_simple and first == spans[-1][1]:
+        if spans and simple and simple_spans[-1] and first == spans[-1][1]:
             spans[-1] = (spans[-1][0], last)  # joined by `;` on one line
         else:
             spans.append((first, last))
-        previous_simple = simple
+            simple_spans.append(simple)
     for line in lines:
-        span = next((s for s in spans if s[0] <= line <= s[1]), None)
-        if span is None or not _is_simple_at(tree, line):
+        index = next((i for i, (a, b) in enumerate(spans) if a <= line <= b), None)
+        if index is None or not simple_spans[index]:
             return None
     return spans
 
@@ -104,13 +103,6 @@ _COMPOUND = (
 def _decorators(statement: ast.stmt) -> list[ast.expr]:
     found = getattr(statement, "decorator_list", [])
     return found if isinstance(found, list) else []
-
-
-def _is_simple_at(tree: ast.Module, line: int) -> bool:
-    for statement in tree.body:
-        if statement.lineno <= line <= (statement.end_lineno or statement.lineno):
-            return not isinstance(statement, _COMPOUND)
-    return False
 
 
 class _Apply(cst.CSTTransformer):

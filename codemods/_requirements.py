@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 from asyncshift.model import types as t
-from asyncshift.model.repo import RepoModel, is_test_path
+from asyncshift.model.modules import is_test_path
+from asyncshift.model.repo import RepoModel
 from asyncshift.runner.steps import Report
 
 ASYNC_DRIVERS = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from asyncshift.model import types as t
 from asyncshift.model.exprs import dotted
-from asyncshift.model.records import MODULE_FRAME, Frame
+from asyncshift.model.records import Frame
 from asyncshift.runner.steps import Report, StepInput, Transformed, step
 
 from ._edits import Edits, statement
@@ -209,6 +209,3 @@ def _overrides(given: StepInput, frame: Frame, edits: Edits) -> None:
         )
         _import_from(given, original[0], original[1], edits)
         _import_from(given, replacement[0], replacement[1], edits)
-
-
-__all__ = ["MODULE_FRAME", "async_engine"]

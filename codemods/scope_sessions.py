@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from asyncshift.model import types as t
 from asyncshift.model.exprs import Expr, call_arg
+from asyncshift.model.modules import is_test_path
 from asyncshift.model.records import MODULE_FRAME, CallFact, Frame
-from asyncshift.model.repo import RepoModel, is_test_path
+from asyncshift.model.repo import RepoModel
 from asyncshift.runner.steps import Report, StepInput, Transformed, step
 
 from ._edits import Edits, drop_keyword, rename_callee, rename_method, statement

@@ -25,7 +25,7 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env, check=False)
 
 
-def _tests(cwd: Path) -> str:
+def _tests() -> str:
     return f"{sys.executable} -m pytest -q -p no:cacheprovider -x"
 
 
@@ -42,16 +42,16 @@ def main(argv: list[str] | None = None) -> int:
         folder = copy_example_service(args.keep or Path(scratch) / "example-service")
         print(f"The legacy example service, copied to {folder}")
         started = time.perf_counter()
-        first = _run(_tests(folder).split(), folder)
+        first = _run(_tests().split(), folder)
         summary = first.stdout.strip().splitlines()[-1] if first.stdout.strip() else "?"
         print(f"  its own tests before any step: {summary}")
         if first.returncode != 0:
             print(first.stdout[-2000:], first.stderr[-2000:], sep="\n")
             return 1
         print(f"  plan before: {_plan_summary(folder)}\n")
-        print(f"$ asyncshift migrate --test '{_tests(folder)}' .")
+        print(f"$ asyncshift migrate --test '{_tests()}' .")
         migrated = _run(
-            [sys.executable, "-m", "asyncshift", "migrate", "--test", _tests(folder), "."], folder
+            [sys.executable, "-m", "asyncshift", "migrate", "--test", _tests(), "."], folder
         )
         print(migrated.stdout.rstrip())
         if migrated.returncode != 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from asyncshift.check.rules.ash002_sync_session_in_async import sync_io_sites
 from asyncshift.check.rules.ash009_event_loop_in_sync_path import loop_calls
 from asyncshift.model import types as t
 from asyncshift.model.records import MODULE_FRAME
@@ -118,8 +119,6 @@ def make_plan(model: RepoModel) -> Plan:
 
 def _does_sync_io_on_the_loop(model: RepoModel, endpoint: Endpoint) -> bool:
     """An ``async def`` endpoint that opens or reaches a sync session in its body (ASH002)."""
-    from asyncshift.check.rules.ash002_sync_session_in_async import sync_io_sites
-
     return any(True for _ in sync_io_sites(model, endpoint.path, endpoint.frame))
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.realworld.tutorials import find_sdist, prune_orphans, summary_counts
+from tests.realworld.environments import prune_orphans
+from tests.realworld.sdists import find_sdist
+from tests.realworld.tutorials import summary_counts
 
 
 def test_summary_counts_reads_the_last_pytest_summary() -> None:

@@ -20,40 +20,29 @@ interpreter and repository). A test never works in the cache: it copies the proj
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
-import tarfile
 import time
-import venv
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+    pass
 
-REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("ASYNCSHIFT_TEST_CACHE") or Path.home() / ".cache" / "asyncshift-tests")
-PIP_TIMEOUT = 600  # seconds for one pip command; a cold cache installs about 20 packages
+from tests.realworld.cache import CACHE, HarnessError, digest, locked
+from tests.realworld.environments import environment, installed_versions
+from tests.realworld.sdists import extracted, fetch_sdist, sdist_version
+
 TEST_TIMEOUT = 300  # seconds for one run of a tutorial's tests
 
-# Packages the codemod steps make the projects import besides asyncshift's own dependencies:
-# step `async-engine` gives a SQLite engine its aiosqlite twin.
-STEP_RUNTIME = ("aiosqlite",)
-
-
-class HarnessError(RuntimeError):
-    """The harness could not download, assemble or install a project."""
-
+__all__ = ["TUTORIALS", "HarnessError", "Project", "TestRun", "prepare", "summary_counts"]
 
 # --- the two tutorials -------------------------------------------------------------------------
 
@@ -289,88 +278,6 @@ def prepare(name: str) -> Project:
     )
 
 
-# --- downloads and sources ---------------------------------------------------------------------
-
-
-@contextmanager
-def locked(key: str) -> Iterator[None]:
-    """One builder at a time per cache entry (two pytest runs may share the cache)."""
-    (CACHE / "locks").mkdir(parents=True, exist_ok=True)
-    with (CACHE / "locks" / f"{key}.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def fetch_sdist(distribution: str, version: str | None) -> Path:
-    folder = CACHE / "sdists"
-    with locked(f"sdist-{distribution}"):
-        cached = find_sdist(folder, distribution, version)
-        if cached:
-            return cached
-        folder.mkdir(parents=True, exist_ok=True)
-        requirement = f"{distribution}=={version}" if version else distribution
-        pip(
-            sys.executable,
-            "download",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            "-d",
-            str(folder),
-            requirement,
-            what=f"downloading the {requirement} sdist",
-        )
-        found = find_sdist(folder, distribution, version)
-        if not found:
-            raise HarnessError(
-                f"pip download of {requirement} left no {distribution}-*.tar.gz in {folder}"
-            )
-        return found
-
-
-def find_sdist(folder: Path, distribution: str, version: str | None) -> Path | None:
-    # The folder is shared with other test groups: `fastapi-*.tar.gz` also matches
-    # fastapi-crudrouter's sdist, so only a version (digits first, no dash) counts.
-    candidates = [
-        p
-        for p in folder.glob(f"{distribution}-*.tar.gz")
-        if re.fullmatch(r"\d[^-]*", sdist_version(p, distribution))
-        and (version is None or sdist_version(p, distribution) == version)
-    ]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda p: version_key(sdist_version(p, distribution)))
-
-
-def sdist_version(sdist: Path, distribution: str) -> str:
-    return sdist.name[len(distribution) + 1 : -len(".tar.gz")]
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version))
-
-
-def extracted(sdist: Path) -> Path:
-    stem = sdist.name[: -len(".tar.gz")]
-    target = CACHE / "sources" / stem
-    with locked(f"source-{stem}"):
-        if not (target / ".complete").exists():
-            shutil.rmtree(target, ignore_errors=True)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tarfile.open(sdist) as archive:
-                if hasattr(tarfile, "data_filter"):
-                    archive.extractall(target.parent, filter="data")
-                else:  # pragma: no cover - Python without extraction filters
-                    archive.extractall(target.parent)
-            if not target.is_dir():
-                raise HarnessError(f"{sdist.name} does not unpack into a {stem}/ folder")
-            (target / ".complete").write_text("")
-    return target
-
-
 def assemble(tutorial: Tutorial, sdist: Path) -> Path:
     source = extracted(sdist)
     key = digest(
@@ -398,105 +305,3 @@ def assemble(tutorial: Tutorial, sdist: Path) -> Path:
             (target / relative).write_text(text)
         (target / ".complete").write_text("")
     return target
-
-
-# --- virtual environments ----------------------------------------------------------------------
-
-
-def environment(name: str, pins: tuple[str, ...]) -> tuple[Path, str]:
-    """A virtual environment holding `pins` and asyncshift; returns its python and `pip check`."""
-    base = Path(getattr(sys, "_base_executable", sys.executable))
-    interpreter = f"{sys.implementation.name}{sys.version_info.major}.{sys.version_info.minor}"
-    key = digest(interpreter, str(base), str(REPO), *pins)
-    target = CACHE / "venvs" / f"{name}-{key}"
-    python = target / "bin" / "python"
-    with locked(f"venv-{name}-{key}"):
-        if not (target / ".complete").exists():
-            prune_orphans(target.parent)
-            shutil.rmtree(target, ignore_errors=True)
-            venv.create(target, with_pip=True, clear=True)
-            pip(str(python), "install", "-q", *pins, what=f"installing the pins of {name}")
-            install_asyncshift(python, name)
-            (target / ".repo").write_text(str(REPO))
-            (target / ".complete").write_text("\n".join(pins) + "\n")
-    check = subprocess.run(
-        [str(python), "-m", "pip", "check"], capture_output=True, text=True, timeout=PIP_TIMEOUT
-    )
-    return python, "" if check.returncode == 0 else check.stdout + check.stderr
-
-
-def prune_orphans(folder: Path) -> None:
-    """Drops environments whose repository is gone (CI clones), about 150 MB each."""
-    for marker in folder.glob("*/.repo"):
-        if not Path(marker.read_text()).is_dir():
-            shutil.rmtree(marker.parent, ignore_errors=True)
-
-
-def install_asyncshift(python: Path, name: str) -> None:
-    """asyncshift from this repository, and only what is missing for it: no pin moves.
-
-    The environment's own packages are frozen into a constraints file, so a requirement of
-    asyncshift that only an upgrade could meet makes pip stop with the conflict instead.
-    """
-    frozen = subprocess.run(
-        [str(python), "-m", "pip", "freeze", "--exclude-editable"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=PIP_TIMEOUT,
-    ).stdout
-    constraints = python.parent.parent / "era-constraints.txt"
-    constraints.write_text(frozen)
-    pip(str(python), "install", "-q", "--no-deps", "-e", str(REPO), what="installing asyncshift")
-    pip(
-        str(python),
-        "install",
-        "-q",
-        "-c",
-        str(constraints),
-        *asyncshift_requirements(),
-        *STEP_RUNTIME,
-        what=f"installing what asyncshift needs into {name} without moving its pins",
-    )
-
-
-def asyncshift_requirements() -> list[str]:
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    return list(project["dependencies"])
-
-
-def installed_versions(python: Path) -> dict[str, str]:
-    frozen = subprocess.run(
-        [str(python), "-m", "pip", "list", "--format=freeze"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=PIP_TIMEOUT,
-    ).stdout
-    versions = {}
-    for line in frozen.splitlines():
-        name, _, version = line.partition("==")
-        versions[canonical(name)] = version
-    return versions
-
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def pip(python: str, *args: str, what: str) -> None:
-    run = subprocess.run(
-        [python, "-m", "pip", *args, "--disable-pip-version-check"],
-        capture_output=True,
-        text=True,
-        timeout=PIP_TIMEOUT,
-    )
-    if run.returncode != 0:
-        raise HarnessError(
-            f"{what} failed (pip {' '.join(args)}, exit {run.returncode}):\n"
-            f"{run.stdout[-3000:]}{run.stderr[-3000:]}"
-        )
-
-
-def digest(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]

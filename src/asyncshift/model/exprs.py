@@ -55,7 +55,7 @@ def to_expr(node: ast.expr | None, depth: int = 0) -> Expr:
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, str):
-            return _string(value, depth)
+            return ("str", value)
         if value is None:
             return ("none",)
         if isinstance(value, bool):
@@ -74,11 +74,6 @@ def to_expr(node: ast.expr | None, depth: int = 0) -> Expr:
     if isinstance(node, ast.NamedExpr):
         return to_expr(node.value, deeper)
     return UNKNOWN
-
-
-def _string(value: str, depth: int) -> Expr:
-    """A string is kept as text; a forward reference ("User") is also typed as the name."""
-    return ("str", value)
 
 
 def annotation_expr(node: ast.expr | None) -> Expr | None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from asyncshift.model import types as t
 from asyncshift.model.exprs import Expr, call_arg
-from asyncshift.model.records import MODULE_FRAME, ClassFact, Frame
+from asyncshift.model.records import MODULE_FRAME, Frame
 from asyncshift.model.types import NOTHING, Type, Types
 
 if TYPE_CHECKING:
@@ -72,13 +72,13 @@ class Typer:
         if kind == "n":
             return self.name(ctx, expr[1])
         if kind == "a":
-            return self._union(self.attribute(ctx, b, expr[2]) for b in self.types(ctx, expr[1]))
+            return self.union(self.attribute(ctx, b, expr[2]) for b in self.types(ctx, expr[1]))
         if kind == "c":
-            return self._union(self.call(ctx, f, expr) for f in self.types(ctx, expr[1]))
+            return self.union(self.call(ctx, f, expr) for f in self.types(ctx, expr[1]))
         if kind == "aw":
             return self.types(ctx, expr[1])
         if kind == "union":
-            return self._union(self.types(ctx, e) for e in expr[1])
+            return self.union(self.types(ctx, e) for e in expr[1])
         if kind == "imp":
             return self.model.import_types(ctx.path, expr[1], expr[2], expr[3])
         if kind == "def":
@@ -86,19 +86,19 @@ class Typer:
         if kind == "ann":
             return self.annotation(ctx, expr[1])
         if kind == "enter":
-            return self._union(self.enter(t_) for t_ in self.types(ctx, expr[1]))
+            return self.union(self.enter(t_) for t_ in self.types(ctx, expr[1]))
         if kind == "iter":
-            return self._union(self.element(t_) for t_ in self.types(ctx, expr[1]))
+            return self.union(self.element(t_) for t_ in self.types(ctx, expr[1]))
         if kind == "s":
             # `SessionDep = Annotated[Session, Depends(get_db)]`: an alias, typed where it is used
             return frozenset({("annot", ctx.path, expr)})
         if kind == "list":
-            items = self._union(self.types(ctx, e) for e in expr[1])
+            items = self.union(self.types(ctx, e) for e in expr[1])
             return frozenset(("list", i) for i in items) if len(items) == 1 else NOTHING
         return NOTHING
 
     @staticmethod
-    def _union(parts: Iterable[Types]) -> Types:
+    def union(parts: Iterable[Types]) -> Types:
         result: set[Type] = set()
         for part in parts:
             result |= part
@@ -114,7 +114,7 @@ class Typer:
                 return self.model.param_types(current, name)
             values = frame.locals.get(name)
             if values is not None and name not in frame.globals_declared:
-                return self._union(self.types(current, v) for v in values)
+                return self.union(self.types(current, v) for v in values)
             if frame.qualname == MODULE_FRAME:
                 break
             frame = self.model.enclosing(ctx.path, frame)
@@ -178,7 +178,7 @@ class Typer:
         if kind == "method":
             return self._method_call(ctx, func[1], func[2], call)
         if kind == "adapted":
-            return self._union(self.call(ctx, inner, call) for inner in func[1])
+            return self.union(self.call(ctx, inner, call) for inner in func[1])
         return NOTHING
 
     def _external_call(self, ctx: Ctx, dotted: str, call: Expr) -> Types:
@@ -221,8 +221,6 @@ class Typer:
             entity, loaded, origin = receiver[1], receiver[2], receiver[3]
             if method == "scalars":
                 return frozenset({("scalars", entity, loaded, origin)})
-            if method in ("unique", "fetchall") and kind == "scalars":
-                return frozenset({receiver})
             if method == "unique":
                 return frozenset({receiver})
             one = ("obj", entity, loaded, origin)
@@ -314,7 +312,7 @@ class Typer:
             enter = self.model.member_types(value[1], "__enter__", value) | self.model.member_types(
                 value[1], "__aenter__", value
             )
-            results = self._union(
+            results = self.union(
                 self.model.call_result(m[1]) for m in enter if m[0] in ("bound", "func")
             )
             return results
@@ -337,7 +335,7 @@ class Typer:
         annotation, where ``Iterator[Session]`` means the session it yields."""
         kind = expr[0]
         if kind == "union":
-            return self._union(self.annotation(ctx, e, provided) for e in expr[1])
+            return self.union(self.annotation(ctx, e, provided) for e in expr[1])
         if kind == "s":
             heads = self.types(ctx, expr[1])
             dotted = {h[1] for h in heads if h[0] == "ext"} | {
@@ -351,7 +349,7 @@ class Typer:
                     ctx, items[1:]
                 )
             if dotted & t.OPTIONAL:
-                return self._union(self.annotation(ctx, e, provided) for e in items)
+                return self.union(self.annotation(ctx, e, provided) for e in items)
             if dotted & t.MAPPED:
                 return self.annotation(ctx, items[0], provided)
             if provided and dotted & t.GENERATORS:
@@ -398,8 +396,3 @@ class Typer:
             elif target[0] == "class":
                 result |= self.call(ctx, target, ("c", dependency, (), ()))
         return frozenset(result)
-
-
-def class_context(model: RepoModel, path: str, cls: ClassFact) -> Ctx:
-    """Class bodies are typed in their module's scope."""
-    return Ctx(path, model.files[path].module_frame)

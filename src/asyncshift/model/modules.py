@@ -24,6 +24,17 @@ def canonical_name(path: str, files: set[str]) -> str:
     return ".".join(names) or stem
 
 
+def is_test_path(path: str) -> bool:
+    pure = PurePath(path)
+    name = pure.name
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+        or any(part in ("tests", "test", "testing") for part in pure.parent.parts)
+    )
+
+
 class ModuleTable:
     def __init__(self, paths: list[str]) -> None:
         files = set(paths)

@@ -37,21 +37,13 @@ class Orm:
         self._mapped: dict[str, bool] = {}
         self._relationships: dict[str, dict[str, Relationship]] | None = None
 
-    def _base_types(self, class_fq: str) -> list[t.Type]:
-        path, cls = self.model.classes[class_fq]
-        ctx = self.model.module_ctx(path)
-        found: list[t.Type] = []
-        for base in cls.bases:
-            found += self.model.typer.types(ctx, base)
-        return found
-
     def is_declarative(self, class_fq: str) -> bool:
         """Descends from a declarative base (the base itself included)."""
         if class_fq in self._bases:
             return self._bases[class_fq]
         self._bases[class_fq] = False  # cycles
         result = False
-        for base in self._base_types(class_fq):
+        for base in self.model.bases(class_fq):
             if base == t.DECLARATIVE_BASE or (
                 base[0] == "ext" and base[1] in t.DECLARATIVE_CLASSES
             ):
@@ -81,7 +73,7 @@ class Orm:
             return True
         return any(
             b[0] == "class" and b[1] in self.model.classes and self._has_table(b[1])
-            for b in self._base_types(class_fq)
+            for b in self.model.bases(class_fq)
         )
 
     # -- relationships ----------------------------------------------------------------------------

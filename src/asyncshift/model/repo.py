@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from functools import cached_property
-from pathlib import PurePath
 
 from asyncshift.model import types as t
 from asyncshift.model.exprs import Expr
@@ -24,17 +23,6 @@ from asyncshift.model.sessions import Sessions
 from asyncshift.model.types import NOTHING, Type, Types
 
 FLOW_ROUNDS = 6  # parameter types settle in a few rounds; a longer chain is left unknown
-
-
-def is_test_path(path: str) -> bool:
-    pure = PurePath(path)
-    name = pure.name
-    return (
-        name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-        or any(part in ("tests", "test", "testing") for part in pure.parent.parts)
-    )
 
 
 class RepoModel:
@@ -61,11 +49,6 @@ class RepoModel:
         self.routes = Routes(self)
         self.serving = Serving(self)
 
-    # Kept for callers of the earlier model's name.
-    @classmethod
-    def merge(cls, files: Iterable[FileFacts], session_factories: Iterable[str] = ()) -> RepoModel:
-        return cls(files, session_factories)
-
     # -- where things are -----------------------------------------------------------------------
 
     def module_of(self, path: str) -> str:
@@ -76,6 +59,9 @@ class RepoModel:
 
     def module_ctx(self, path: str) -> Ctx:
         return Ctx(path, self.files[path].module_frame)
+
+    def frame_at(self, path: str, qualname: str) -> Frame | None:
+        return self._frame_by_qualname.get((path, qualname))
 
     def enclosing(self, path: str, frame: Frame) -> Frame | None:
         if frame.qualname == MODULE_FRAME:
@@ -186,7 +172,7 @@ class RepoModel:
         if attr in cls.methods:
             fq = f"{module}.{cls.methods[attr]}"
             _, frame = self.frames[fq]
-            decorators = self._decorator_names(path, frame)
+            decorators = self.decorator_names(path, frame)
             if decorators & t.PROPERTIES or any(
                 d[0] == "a" and d[2] == "getter" for d in frame.decorators
             ):
@@ -216,9 +202,6 @@ class RepoModel:
         return frozenset(found) if known else None
 
     def decorator_names(self, path: str, frame: Frame) -> set[str]:
-        return self._decorator_names(path, frame)
-
-    def _decorator_names(self, path: str, frame: Frame) -> set[str]:
         names: set[str] = set()
         ctx = self.module_ctx(path)
         for decorator in frame.decorators:
@@ -242,7 +225,7 @@ class RepoModel:
 
     def is_context_manager(self, fq: str) -> bool:
         path, frame = self.frames[fq]
-        return bool(self._decorator_names(path, frame) & t.CONTEXT_MANAGERS)
+        return bool(self.decorator_names(path, frame) & t.CONTEXT_MANAGERS)
 
     def call_result(self, fq: str) -> Types:
         found = self.frames.get(fq)
@@ -261,7 +244,7 @@ class RepoModel:
             if annotated:
                 return annotated
         ctx = Ctx(path, frame)
-        return self.typer._union(self.typer.types(ctx, r) for r in frame.returns)
+        return self.typer.union(self.typer.types(ctx, r) for r in frame.returns)
 
     def yield_types(self, fq: str) -> Types:
         found = self.frames.get(fq)
@@ -275,7 +258,7 @@ class RepoModel:
             if annotated:
                 return annotated
         ctx = Ctx(path, frame)
-        return self.typer._union(self.typer.types(ctx, y) for y in frame.yields)
+        return self.typer.union(self.typer.types(ctx, y) for y in frame.yields)
 
     def provided_types(self, fq: str) -> Types:
         """What ``Depends(fq)`` hands to the endpoint: the yielded value of a generator."""
@@ -292,7 +275,7 @@ class RepoModel:
         index, param = next((i, p) for i, p in enumerate(frame.params) if p.name == name)
         module_ctx = self.module_ctx(ctx.path)
         if frame.cls is not None and index == 0 and param.kind in ("pos", "posonly"):
-            decorators = self._decorator_names(ctx.path, frame)
+            decorators = self.decorator_names(ctx.path, frame)
             cls_fq = self.fq(ctx.path, frame.cls)
             if "classmethod" in decorators:
                 return frozenset({("class", cls_fq)})
@@ -396,11 +379,9 @@ class RepoModel:
         """The repository functions a call's ``func`` reaches (resolved only)."""
         found = []
         for target in self.typer.types(Ctx(path, frame), func):
-            resolved = self.callee(target)
+            resolved = self.callee(target)  # an adapt()ed target runs through run_sync: not here
             if resolved is not None:
                 found.append(resolved[0])
-            elif target[0] == "adapted":
-                pass  # runs in a greenlet through run_sync: not a direct call
         return sorted(set(found))
 
     def external_names(self, path: str, frame: Frame, func: Expr) -> set[str]:

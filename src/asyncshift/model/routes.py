@@ -90,7 +90,7 @@ class Routes:
 
     def _bound_value(self, origin: Origin) -> list[Expr]:
         path, qualname, name = origin
-        frame = self.model._frame_by_qualname.get((path, qualname))
+        frame = self.model.frame_at(path, qualname)
         return frame.locals.get(name, []) if frame is not None else []
 
     def own_prefix(self, origin: Origin) -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from asyncshift.model import types as t
 from asyncshift.model.exprs import call_arg
 from asyncshift.model.infer import Ctx
+from asyncshift.model.modules import is_test_path
 from asyncshift.model.records import Frame
 
 if TYPE_CHECKING:
@@ -73,8 +74,6 @@ class Serving:
         return found
 
     def is_test(self, path: str) -> bool:
-        from asyncshift.model.repo import is_test_path
-
         return is_test_path(path)
 
     def serves_async(self, path: str, frame: Frame) -> bool:

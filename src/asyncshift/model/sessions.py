@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from asyncshift.model import types as t
+from asyncshift.model.exprs import Expr, dotted
 from asyncshift.model.records import CallFact, Frame
 
 if TYPE_CHECKING:
@@ -47,9 +48,7 @@ class FrameSummary:
     callees: list[tuple[CallFact, str]]  # resolved repository functions, in call order
 
 
-def _written(expr: tuple[object, ...]) -> str:
-    from asyncshift.model.exprs import dotted
-
+def _written(expr: Expr) -> str:
     return dotted(expr) or "…"
 
 

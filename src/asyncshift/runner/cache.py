@@ -72,8 +72,12 @@ class FactsCache:
 
     # -- whole runs: an unchanged repository answers without building the model --------------
 
+    _rules: str | None = None
+
     def run_key(self, parts: Iterable[str]) -> str:
-        digest = hashlib.sha256(_rules_fingerprint().encode())
+        if FactsCache._rules is None:
+            FactsCache._rules = _rules_fingerprint()
+        digest = hashlib.sha256(FactsCache._rules.encode())
         for part in parts:
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
         return digest.hexdigest()

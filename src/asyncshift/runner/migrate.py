@@ -123,15 +123,13 @@ def migrate(
         result.runs.append(run)
         before = _snapshot(paths)
         report: ApplyReport = apply_step(step, paths, "write", jobs=jobs, config=config)
-        run.changed = [o.path for o in report.outcomes if o.status == "changed"]
         run.failed_files = [
             f"{o.path}: {o.reason}" for o in report.outcomes if o.status == "failed"
         ]
         run.left_alone = [f"{o.path}: {r}" for o in report.outcomes for r in o.reports]
         run.created = [str(p) for p in discover(paths) if p not in before]
-        run.changed = [
-            c for c in run.changed if Path(c) in before and Path(c).read_bytes() != before[Path(c)]
-        ]
+        # Every file that differs from the snapshot: Python files and edited dependency files.
+        run.changed = [str(p) for p, data in before.items() if p.read_bytes() != data]
         if run.failed_files:
             _restore(before, run)
             run.tests = "not run"

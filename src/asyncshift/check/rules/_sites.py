@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from asyncshift.model.records import CallFact, FileFacts, Frame
+from asyncshift.model.records import CallFact, Frame
 from asyncshift.model.repo import RepoModel
 
 
@@ -15,15 +15,14 @@ class Site:
     call: CallFact
 
 
-def serving_async_calls(facts: FileFacts, model: RepoModel) -> Iterator[Site]:
+def serving_async_calls(path: str, frame: Frame, model: RepoModel) -> Iterator[Site]:
     """Calls that run on the server's event loop: in a serving ``async def``, not awaited (an
     awaited call is async by construction), not deferred to a thread or a lambda."""
-    for frame in facts.frames:
-        if not model.serving.serves_async(facts.path, frame):
-            continue
-        for call in frame.calls:
-            if not (call.awaited or call.deferred or call.async_with):
-                yield Site(frame, call)
+    if not model.serving.serves_async(path, frame):
+        return
+    for call in frame.calls:
+        if not (call.awaited or call.deferred or call.async_with):
+            yield Site(frame, call)
 
 
 def reached(model: RepoModel, path: str, site: Site, leaf: str) -> Iterator[list[str]]:

@@ -4,21 +4,16 @@ from collections.abc import Iterator
 
 from asyncshift.check.finding import Finding
 from asyncshift.check.registry import rule
-from asyncshift.check.rules._sites import Site, reached
+from asyncshift.check.rules._sites import Site, reached, serving_async_calls
 from asyncshift.model.records import FileFacts, Frame
 from asyncshift.model.repo import RepoModel
 
 
 def sync_io_sites(model: RepoModel, path: str, frame: Frame) -> Iterator[tuple[Site, str]]:
     """Calls in a serving ``async def`` that do sync database I/O, or reach it: with words."""
-    if not model.serving.serves_async(path, frame):
-        return
     summary = model.sessions.summary(path, frame)
-    for call in frame.calls:
-        if call.awaited or call.deferred or call.async_with:
-            continue
-        site = Site(frame, call)
-        op = next((o for o in summary.ops if o.call is call), None)
+    for site in serving_async_calls(path, frame, model):
+        op = next((o for o in summary.ops if o.call is site.call), None)
         if op is not None and op.kind == "sync" and op.io:
             yield (
                 site,

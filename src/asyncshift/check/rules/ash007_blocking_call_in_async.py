@@ -12,7 +12,8 @@ from asyncshift.model.repo import RepoModel
 
 @rule("ASH007", "blocking-call-in-async", "blocking call inside async def")
 def check(facts: FileFacts, model: RepoModel) -> Iterator[Finding]:
-    for site in serving_async_calls(facts, model):
+    sites = (s for frame in facts.frames for s in serving_async_calls(facts.path, frame, model))
+    for site in sites:
         function = site.frame.qualname
         names = model.external_names(facts.path, site.frame, site.call.expr[1])
         advice = next((t.BLOCKING_CALLS[n] for n in sorted(names) if n in t.BLOCKING_CALLS), None)
