@@ -307,8 +307,7 @@ class _Collector(ast.NodeVisitor):
             self.frame.mentions_eager = True
         frame = self.frame
         if (
-            frame.is_async
-            and isinstance(node.ctx, ast.Load)
+            isinstance(node.ctx, ast.Load)
             and isinstance(node.value, ast.Name)
             and self.classes[-1] is None
         ):

@@ -209,31 +209,34 @@ class Routes:
         ctx = model.module_ctx(path)
         found: list[tuple[str, str]] = []
         for param in frame.params:
-            candidates: list[Expr] = []
+            candidates: list[tuple[Ctx, Expr]] = []
             if param.default is not None:
-                candidates.append(param.default)
+                candidates.append((ctx, param.default))
             if param.annotation is not None and param.annotation[0] == "s":
-                candidates += list(param.annotation[2][1:])
+                candidates += [(ctx, e) for e in param.annotation[2][1:]]
             candidates += self._alias_metadata(ctx, param.annotation)
-            for candidate in candidates:
-                target = model.typer.depends_target(ctx, candidate)
+            for where, candidate in candidates:
+                target = model.typer.depends_target(where, candidate)
                 if target is None:
                     continue
-                for resolved in model.targets(path, model.files[path].module_frame, target):
+                module_frame = model.files[where.path].module_frame
+                for resolved in model.targets(where.path, module_frame, target):
                     found.append((param.name, resolved))
         return found
 
-    def _alias_metadata(self, ctx: Ctx, annotation: Expr | None) -> list[Expr]:
-        """``db: SessionDep`` where ``SessionDep = Annotated[Session, Depends(get_db)]``."""
+    def _alias_metadata(self, ctx: Ctx, annotation: Expr | None) -> list[tuple[Ctx, Expr]]:
+        """``db: SessionDep`` where ``SessionDep = Annotated[Session, Depends(get_db)]``: the
+        metadata, with the context of the module that wrote it (its names are that module's)."""
         if annotation is None or annotation[0] not in ("n", "a"):
             return []
         origin = self.origin(ctx.path, ctx.frame, annotation)
         if origin is None:
             return []
-        metadata: list[Expr] = []
+        where = self.model.module_ctx(origin[0])
+        metadata: list[tuple[Ctx, Expr]] = []
         for value in self._bound_value(origin):
             if value[0] == "s":
-                metadata += list(value[2][1:])
+                metadata += [(where, e) for e in value[2][1:]]
         return metadata
 
     @cached_property
