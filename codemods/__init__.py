@@ -4,6 +4,6 @@ Each step module registers itself with ``asyncshift.runner.steps.step`` and is i
 so that importing this package builds the ladder in order.
 """
 
-from . import async_engine, endpoints, scope_sessions
+from . import async_engine, depends, endpoints, scope_sessions
 
-__all__ = ["async_engine", "endpoints", "scope_sessions"]
+__all__ = ["async_engine", "depends", "endpoints", "scope_sessions"]

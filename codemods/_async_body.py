@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Position = tuple[int, int]  # (line, 0-based column in characters), as libcst counts
-Kind = Literal["await", "adapt", "adapt-new", "bridge", "validate", "rename", "replace"]
+Kind = Literal[
+    "await", "adapt", "adapt-new", "bridge", "validate", "rename", "replace", "async-with"
+]
 
 # AsyncSession methods that are coroutines with the sync method's meaning.
 AWAITED = {

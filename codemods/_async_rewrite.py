@@ -14,7 +14,8 @@ from libcst.metadata import CodeRange, PositionProvider
 from ._async_body import Position, Rewrite
 
 _ORDER = {
-    "rename": 0, "replace": 0, "adapt-new": 1, "adapt": 1, "await": 2, "bridge": 2, "validate": 3,
+    "async-with": 0, "rename": 0, "replace": 0, "adapt-new": 1, "adapt": 1,
+    "await": 2, "bridge": 2, "validate": 3,
 }  # fmt: skip
 
 
@@ -117,6 +118,16 @@ class _Rewriter(cst.CSTTransformer):
 
     def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
         result = super().on_leave(original, updated)
+        if isinstance(original, cst.With) and isinstance(result, cst.With):
+            span = self.get_metadata(PositionProvider, original, None)
+            if isinstance(span, CodeRange) and any(
+                r.kind == "async-with"
+                for r in self.by_range.get(
+                    ((span.start.line, span.start.column), (span.end.line, span.end.column)), []
+                )
+            ):
+                return result.with_changes(asynchronous=cst.Asynchronous())
+            return result
         if not isinstance(original, cst.BaseExpression) or not isinstance(
             result, cst.BaseExpression
         ):

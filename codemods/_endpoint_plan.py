@@ -11,16 +11,22 @@ left as it is can still use what it returns.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import libcst as cst
 
 from asyncshift.model import types as t
 from asyncshift.model.exprs import Expr
 from asyncshift.model.exprs import dotted as expr_dotted
 from asyncshift.model.records import CallFact, Frame
 from asyncshift.model.repo import RepoModel
+from asyncshift.runner.steps import Report, StepInput, Transformed
 
 from ._async_body import Positions, Rewrite, Use, dotted, instance_uses, own_nodes, read_body
+from ._async_rewrite import rewrite_module
+from ._edits import Edits
 from ._twins import twin_name
 
 MAX_DEPTH = 8
@@ -37,6 +43,9 @@ class Plan:
     role: str  # "endpoint" | "dependency"
     rewrites: list[Rewrite] = field(default_factory=list)
     imports: set[tuple[str, str]] = field(default_factory=set)
+    # Imports a rewrite may leave unused (the sync alias, dependency, Session class): dropped
+    # only when nothing in the file still uses them.
+    unused: set[tuple[str, str]] = field(default_factory=set)
     problem: tuple[int, str] | None = None
 
     def refuse(self, line: int, reason: str) -> None:
@@ -58,7 +67,10 @@ def _trees(model: RepoModel) -> dict[str, ast.Module]:
     return trees
 
 
-def function_node(model: RepoModel, path: str, qualname: str) -> ast.FunctionDef | None:
+def function_node(
+    model: RepoModel, path: str, qualname: str, async_too: bool = False
+) -> ast.FunctionDef | None:
+    """The function's node; ``async def`` ones only when asked (typed alike: same fields)."""
     trees = _trees(model)
     if path not in trees:
         trees[path] = ast.parse(source_of(model, path))
@@ -69,8 +81,8 @@ def function_node(model: RepoModel, path: str, qualname: str) -> ast.FunctionDef
         for node in body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 name = prefix + node.name
-                if name == qualname and isinstance(node, ast.FunctionDef):
-                    found = node
+                if name == qualname and (async_too or isinstance(node, ast.FunctionDef)):
+                    found = node  # type: ignore[assignment]
                 walk(node.body, name + ".<locals>.")
             elif isinstance(node, ast.ClassDef):
                 walk(node.body, prefix + node.name + ".")
@@ -224,7 +236,7 @@ def _plan(model: RepoModel, fq: str, role: str, converted: set[str]) -> Plan | N
         return None
     plan = Plan(fq, path, frame.qualname, node.lineno, role)
     positions = Positions(source_of(model, path))
-    sessions = _session_params(model, path, frame, node, plan, positions)
+    sessions = session_params(model, path, frame, node, plan, positions)
     takes_converted = any(dep in converted for _, dep in model.routes.dependencies_of(path, frame))
     if not sessions and not takes_converted and plan.problem is None:
         return None  # takes no session: not this step's
@@ -240,16 +252,16 @@ def _plan(model: RepoModel, fq: str, role: str, converted: set[str]) -> Plan | N
     plan.rewrites += reading.rewrites
     adapted: set[tuple[int, int]] = set()
     for use in reading.passed:
-        _legacy_call(model, path, frame, node, use, reading.bound, plan, positions)
+        legacy_call(model, path, frame, node, use, reading.bound, plan, positions)
         adapted.add((use.call.lineno, use.call.col_offset))
     if plan.problem is None:
-        _effects(model, path, frame, sessions, adapted, plan, positions, node)
+        effects(model, path, frame, sessions, adapted, plan, positions, node)
     if plan.problem is None and role == "endpoint":
-        _validated_returns(model, path, node, plan, positions)
+        validated_returns(model, path, node, plan, positions)
     return plan
 
 
-def _session_params(
+def session_params(
     model: RepoModel,
     path: str,
     frame: Frame,
@@ -306,8 +318,19 @@ def _session_params(
             continue
         plan.rewrites += renames[0]
         plan.imports |= renames[1]
+        plan.unused |= renames[2]
         found.append(argument.arg)
     return found
+
+
+def imported_from(model: RepoModel, path: str, name: str) -> set[tuple[str, str]]:
+    """(module, name) when this file binds ``name`` by ``from module import name``."""
+    values = model.files[path].module_frame.locals.get(name, [])
+    return {
+        (str(v[2]), name)
+        for v in values
+        if v[0] == "imp" and v[1] == 0 and v[3] == name and isinstance(v[2], str)
+    }
 
 
 def _param_renames(
@@ -318,14 +341,17 @@ def _param_renames(
     default: ast.expr | None,
     dependency: str,
     positions: Positions,
-) -> tuple[list[Rewrite], set[tuple[str, str]]] | None:
+) -> tuple[list[Rewrite], set[tuple[str, str]], set[tuple[str, str]]] | None:
     rewrites: list[Rewrite] = []
     imports: set[tuple[str, str]] = set()
+    unused: set[tuple[str, str]] = set()
     module = model.files[path].module_frame
     annotation = argument.annotation
     depends_seen = False
 
     def rename(node: ast.expr, origin_file: str, name: str) -> None:
+        if isinstance(node, ast.Name):
+            unused.update(imported_from(model, path, node.id))
         twin = twin_name(name, model)
         text = dotted(node) or name
         new = text[: -len(name)] + twin if text.endswith(name) else twin
@@ -350,6 +376,8 @@ def _param_renames(
         if not names & t.SYNC_SESSION_CLASSES:
             return False
         sqlmodel = any(n.startswith("sqlmodel") for n in names)
+        if isinstance(node, ast.Name):
+            unused.update(imported_from(model, path, node.id))
         rewrites.append(positions.rewrite(node, "rename", "AsyncSession"))
         imports.add((SQLMODEL_ASYNC if sqlmodel else "sqlalchemy.ext.asyncio", "AsyncSession"))
         return True
@@ -359,16 +387,16 @@ def _param_renames(
             return None
         depends_seen = True
     if annotation is None:
-        return (rewrites, imports) if depends_seen else None
+        return (rewrites, imports, unused) if depends_seen else None
     if isinstance(annotation, ast.Subscript):  # Annotated[Session, Depends(get_db)]
         elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
         if len(elements) < 2 or not session_class(elements[0]):
             return None
         if not any(depends(e) for e in elements[1:]) and not depends_seen:
             return None
-        return rewrites, imports
+        return rewrites, imports, unused
     if session_class(annotation):
-        return (rewrites, imports) if depends_seen else None
+        return (rewrites, imports, unused) if depends_seen else None
     origin = model.routes.origin(path, module, _expr(annotation))
     if origin is None or depends_seen:
         return None
@@ -377,7 +405,7 @@ def _param_renames(
     if twin not in model.files[alias_file].module_frame.locals:
         return None
     rename(annotation, alias_file, alias)
-    return rewrites, imports
+    return rewrites, imports, unused
 
 
 def _expr(node: ast.expr) -> Expr:
@@ -406,7 +434,7 @@ def _fact(frame: Frame, call: ast.Call, positions: Positions) -> CallFact | None
 # -- legacy code through adapt() ----------------------------------------------------------------
 
 
-def _legacy_call(
+def legacy_call(
     model: RepoModel,
     path: str,
     frame: Frame,
@@ -442,9 +470,9 @@ def _legacy_call(
     if param is None:
         plan.refuse(call.lineno, f"cannot tell which parameter of `{written}` takes the session")
         return
-    session_param = "" if _adapt_finds(model, target, skip) == param.name else param.name
+    session_param = "" if adapt_finds(model, target, skip) == param.name else param.name
     if kind[0] == "func":
-        problem = _legacy_problem(model, target)
+        problem = legacy_problem(model, target)
         if problem is not None:
             plan.refuse(call.lineno, f"`{written}` {problem}")
             return
@@ -454,7 +482,7 @@ def _legacy_call(
     plan.imports.add(("asyncshift", "adapt"))
 
 
-def _adapt_finds(model: RepoModel, fq: str, skip: int) -> str | None:
+def adapt_finds(model: RepoModel, fq: str, skip: int) -> str | None:
     """The parameter ``adapt()`` picks at run time: annotated Session first, then by name."""
     path, frame = model.frames[fq]
     ctx = model.module_ctx(path)
@@ -480,7 +508,7 @@ def _repository(
 ) -> None:
     """``Repo(db).method(...)`` or ``repo = Repo(db)`` then ``repo.method(...)``."""
     name = model.display(cls)
-    problem = _legacy_problem(model, init, io_allowed=False)
+    problem = legacy_problem(model, init, io_allowed=False)
     if problem is not None:
         plan.refuse(call.lineno, f"the constructor of {name} {problem}")
         return
@@ -505,7 +533,7 @@ def _repository(
         if method.startswith("_") or len(targets) != 1 or len(members) != 1:
             plan.refuse(method_call.lineno, f"`{name}.{method}` is not a method the model resolved")
             return
-        problem = _legacy_problem(model, targets[0])
+        problem = legacy_problem(model, targets[0])
         if problem is not None:
             plan.refuse(method_call.lineno, f"`{name}.{method}` {problem}")
             return
@@ -513,7 +541,7 @@ def _repository(
     plan.rewrites.append(positions.rewrite(call, "adapt-new", session_param))
 
 
-def _legacy_problem(model: RepoModel, fq: str, io_allowed: bool = True) -> str | None:
+def legacy_problem(model: RepoModel, fq: str, io_allowed: bool = True) -> str | None:
     """Why legacy code reached through adapt() is not safe there, or None.
 
     Inside run_sync it may do I/O on the session it was given (that is the bridge); anything
@@ -576,7 +604,7 @@ def _on_given_session(model: RepoModel, path: str, frame: Frame, call: CallFact)
 # -- what the function itself runs ---------------------------------------------------------------
 
 
-def _effects(
+def effects(
     model: RepoModel,
     path: str,
     frame: Frame,
@@ -631,7 +659,7 @@ def _is_adapted(call: CallFact, adapted: set[tuple[int, int]], lines: list[str])
 # -- response models ------------------------------------------------------------------------------
 
 
-def _validated_returns(
+def validated_returns(
     model: RepoModel, path: str, node: ast.FunctionDef, plan: Plan, positions: Positions
 ) -> None:
     """Every ``return value`` of an endpoint with a response model: validated in the bridge,
@@ -678,3 +706,37 @@ def _response_model(node: ast.FunctionDef, source: str) -> str | None:
     if isinstance(node.returns, ast.Constant):
         return None  # a string annotation: its names may exist only for type checkers
     return ast.get_source_segment(source, node.returns)
+
+
+# -- applying a repository's plans to one file ---------------------------------------------------
+
+
+def apply_plans(
+    given: StepInput, planner: Callable[[RepoModel], dict[str, Plan]], make_async: bool
+) -> Transformed:
+    model = given.model
+    sources = model.memo.setdefault("sources", {})
+    assert isinstance(sources, dict)
+    sources.setdefault(given.path, given.source)
+    mine = sorted(
+        (p for p in planner(model).values() if p.path == given.path), key=lambda p: p.line
+    )
+    reports: list[Report | str] = [
+        Report(p.problem[0], f"{p.role} {p.qualname} left as it is: {p.problem[1]}")
+        for p in mine
+        if p.problem is not None
+    ]
+    ready = [p for p in mine if p.problem is None and p.rewrites]
+    if not ready:
+        return Transformed(given.source, reports)
+    module = rewrite_module(
+        cst.parse_module(given.source),
+        [p.qualname for p in ready] if make_async else [],
+        [r for p in ready for r in p.rewrites],
+    )
+    edits = Edits(module.code)
+    for module_name, name in sorted({i for p in ready for i in p.imports}):
+        edits.add_import(module_name, name)
+    for module_name, name in sorted({i for p in ready for i in p.unused}):
+        edits.remove_import_if_unused(module_name, name)
+    return Transformed(edits.apply(), reports)

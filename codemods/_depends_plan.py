@@ -1,0 +1,181 @@
+"""Step 4's decisions: async code that still takes or opens a sync session moves to the async
+one. An ``async def`` on a sync session dependency (its queries pushed to a thread, or worse,
+run on the event loop) gets the async twin; ``with SessionLocal() as db:`` inside ``async def``
+becomes ``async with AsyncSessionLocal() as db:``. The body is read as in step 3: session calls
+awaited, legacy code through ``adapt()``, ``run_in_threadpool(f, db, ...)`` becomes
+``adapt(f)(db, ...)``. What sync code still uses stays: the sync dependency and sessionmaker
+remain for it.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from asyncshift.model import types as t
+from asyncshift.model.records import Frame
+from asyncshift.model.repo import RepoModel
+
+from ._async_body import Positions, Rewrite, Use, own_nodes, read_body
+from ._endpoint_plan import (
+    Plan,
+    adapt_finds,
+    effects,
+    function_node,
+    imported_from,
+    legacy_call,
+    legacy_problem,
+    session_params,
+    source_of,
+    validated_returns,
+)
+from ._twins import global_origin, twin_name
+
+OFFLOADERS = {
+    "starlette.concurrency.run_in_threadpool",
+    "fastapi.concurrency.run_in_threadpool",
+    "asyncio.to_thread",
+    "anyio.to_thread.run_sync",
+}
+
+
+def plans(model: RepoModel) -> dict[str, Plan]:
+    cached = model.memo.get("depends-plans")
+    if isinstance(cached, dict):
+        return cached
+    result: dict[str, Plan] = {}
+    for path, frame in model.all_frames():
+        if not frame.is_async or model.serving.is_test(path) or frame.yields:
+            continue
+        fq = model.fq(path, frame.qualname)
+        plan = _plan(model, path, frame, fq)
+        if plan is not None:
+            result[fq] = plan
+    model.memo["depends-plans"] = result
+    return result
+
+
+def _plan(model: RepoModel, path: str, frame: Frame, fq: str) -> Plan | None:
+    node = function_node(model, path, frame.qualname, async_too=True)
+    if node is None:
+        return None
+    role = "endpoint" if fq in model.routes.endpoints_fq else "async function"
+    plan = Plan(fq, path, frame.qualname, node.lineno, role)
+    positions = Positions(source_of(model, path))
+    sessions = session_params(model, path, frame, node, plan, positions)
+    sessions += _with_blocks(model, path, frame, node, plan, positions)
+    if not sessions:
+        return None
+    if plan.problem is not None:
+        return plan
+    reading = read_body(node, set(sessions), positions)
+    if reading.problem is not None:
+        plan.refuse(*reading.problem)
+        return plan
+    plan.rewrites += reading.rewrites
+    adapted: set[tuple[int, int]] = set()
+    source = source_of(model, path)
+    for use in reading.passed:
+        names = model.external_names(path, frame, _func_expr(use.call.func))
+        if names & OFFLOADERS:
+            _offloaded(model, path, frame, use, plan, positions, source)
+        else:
+            legacy_call(model, path, frame, node, use, reading.bound, plan, positions)
+        adapted.add((use.call.lineno, use.call.col_offset))
+    if plan.problem is None:
+        effects(model, path, frame, sessions, adapted, plan, positions, node)
+    if plan.problem is None and role == "endpoint":
+        validated_returns(model, path, node, plan, positions)
+    return plan
+
+
+def _func_expr(node: ast.expr) -> tuple[object, ...]:
+    if isinstance(node, ast.Name):
+        return ("n", node.id)
+    if isinstance(node, ast.Attribute):
+        return ("a", _func_expr(node.value), node.attr)
+    return ("?",)
+
+
+def _offloaded(
+    model: RepoModel,
+    path: str,
+    frame: Frame,
+    use: Use,
+    plan: Plan,
+    positions: Positions,
+    source: str,
+) -> None:
+    """``await run_in_threadpool(crud.f, db, x)`` -> ``await adapt(crud.f)(db, x)``."""
+    call = use.call
+    if use.index is None or use.index < 1 or call.keywords or not call.args:
+        plan.refuse(call.lineno, "a thread hand-off with keywords the step does not map")
+        return
+    function = call.args[0]
+    kinds = model.types(path, frame, _func_expr(function))
+    callee = model.callee(next(iter(kinds))) if len(kinds) == 1 else None
+    if callee is None or next(iter(kinds))[0] != "func":
+        plan.refuse(call.lineno, "hands the session to a function the model could not resolve")
+        return
+    target, _ = callee
+    problem = legacy_problem(model, target)
+    if problem is not None:
+        plan.refuse(call.lineno, f"`{model.display(target)}` {problem}")
+        return
+    _, target_frame = model.frames[target]
+    positional = [p for p in target_frame.params if p.kind in ("posonly", "pos")]
+    if use.index - 1 >= len(positional):
+        plan.refuse(call.lineno, "cannot tell which parameter takes the session")
+        return
+    param = positional[use.index - 1].name
+    session_param = "" if adapt_finds(model, target, 0) == param else param
+    head = ast.get_source_segment(source, function) or ""
+    adapted = f"adapt({head}" + (f', session_param="{session_param}")' if session_param else ")")
+    rest = ", ".join(ast.get_source_segment(source, a) or "" for a in call.args[1:])
+    plan.rewrites.append(positions.rewrite(call, "replace", f"{adapted}({rest})"))
+    if isinstance(call.func, ast.Name):
+        plan.unused.update(imported_from(model, path, call.func.id))
+    plan.imports.add(("asyncshift", "adapt"))
+
+
+def _with_blocks(
+    model: RepoModel,
+    path: str,
+    frame: Frame,
+    node: ast.FunctionDef,
+    plan: Plan,
+    positions: Positions,
+) -> list[str]:
+    """``with SessionLocal() as db:`` in async code: the block opens the async twin instead."""
+    names: list[str] = []
+    for statement in own_nodes(node):
+        if not isinstance(statement, ast.With):
+            continue
+        for item in statement.items:
+            call = item.context_expr
+            if not (isinstance(call, ast.Call) and isinstance(item.optional_vars, ast.Name)):
+                continue
+            func = _func_expr(call.func)
+            if model.types(path, frame, func) != {t.SYNC_FACTORY} or call.args or call.keywords:
+                continue
+            origin = global_origin(model, path, frame, func)
+            if origin is None:
+                continue
+            file, name = origin
+            twin = twin_name(name, model)
+            if twin not in model.files[file].module_frame.locals:
+                plan.refuse(statement.lineno, f"{name} has no async twin `{twin}` yet")
+                continue
+            if len(statement.items) != 1:
+                plan.refuse(statement.lineno, "a `with` of several items")
+                continue
+            text = ast.get_source_segment(source_of(model, path), call.func) or name
+            new = text[: -len(name)] + twin if text.endswith(name) else twin
+            plan.rewrites.append(positions.rewrite(call.func, "rename", new))
+            plan.rewrites.append(
+                Rewrite(positions.start(statement), positions.end(statement), "async-with")
+            )
+            if isinstance(call.func, ast.Name) and file != path:
+                plan.imports.add((model.module_of(file), twin))
+                plan.unused.update(imported_from(model, path, call.func.id))
+            names.append(item.optional_vars.id)
+    return names
