@@ -24,7 +24,16 @@ from asyncshift.model.records import CallFact, Frame
 from asyncshift.model.repo import RepoModel
 from asyncshift.runner.steps import Report, StepInput, Transformed
 
-from ._async_body import Positions, Rewrite, Use, dotted, instance_uses, own_nodes, read_body
+from ._async_body import (
+    Positions,
+    Rewrite,
+    Use,
+    dotted,
+    instance_uses,
+    own_nodes,
+    parents,
+    read_body,
+)
 from ._async_rewrite import rewrite_module
 from ._edits import Edits
 from ._twins import twin_name
@@ -46,6 +55,8 @@ class Plan:
     # Imports a rewrite may leave unused (the sync alias, dependency, Session class): dropped
     # only when nothing in the file still uses them.
     unused: set[tuple[str, str]] = field(default_factory=set)
+    # Calls that run through adapt(): (line, byte column) as ast counts.
+    adapted: set[tuple[int, int]] = field(default_factory=set)
     problem: tuple[int, str] | None = None
 
     def refuse(self, line: int, reason: str) -> None:
@@ -173,57 +184,43 @@ def _consumers_cope(model: RepoModel, fq: str, result: dict[str, Plan]) -> bool:
 
 
 def _uses_only_columns(model: RepoModel, path: str, frame: Frame, name: str, depth: int) -> bool:
-    """``name`` (an ORM object from the dependency) is only read for its columns here."""
-    if depth > 3:
+    """``name`` (an ORM object from the dependency) is only read for its columns here, or
+    handed to repository code that only reads its columns."""
+    node = function_node(model, path, frame.qualname, async_too=True)
+    if node is None or depth > 3:
         return False
     objects = model.types(path, frame, ("n", name))
-    known = bool(objects) and all(o[0] == "obj" for o in objects)
-    for read in frame.attr_reads:
-        if read.var != name:
-            continue
-        if not known or any(model.orm.relationship(o[1], read.attr) for o in objects):
-            return False
-    if any(_mentions(r, name) for r in [*frame.returns, *frame.yields]):
+    if not objects or not all(o[0] == "obj" for o in objects):
         return False
-    for values in frame.locals.values():  # an alias of the object (call results: see below)
-        if any(v[0] != "c" and _mentions(v, name) for v in values):
-            return False
-    for call in frame.calls:
-        arguments = [*call.expr[2], *(v for _, v in call.expr[3])]
-        passed = [a for a in arguments if a == ("n", name)]
-        if not passed:
-            if any(_mentions(a, name) for a in arguments if not _column_read(model, a, objects)):
+    positions = Positions(source_of(model, path))
+    up = parents(node)
+    for found in own_nodes(node):
+        if not (isinstance(found, ast.Name) and found.id == name):
+            continue
+        parent = up.get(found)
+        if isinstance(parent, ast.Attribute):
+            outer = up.get(parent)
+            if (isinstance(outer, ast.Call) and outer.func is parent) or any(
+                model.orm.relationship(str(o[1]), parent.attr) for o in objects
+            ):
                 return False
             continue
-        targets = model.targets(path, frame, call.expr[1])
-        kinds = model.types(path, frame, call.expr[1])
-        callee = model.callee(next(iter(kinds))) if len(targets) == 1 and len(kinds) == 1 else None
-        if callee is None:
+        call = up.get(parent) if isinstance(parent, ast.keyword) else parent
+        if not isinstance(call, ast.Call) or call.func is found:
+            return False
+        fact = _fact(frame, call, positions)
+        kinds = model.types(path, frame, fact.expr[1]) if fact is not None else frozenset()
+        callee = model.callee(next(iter(kinds))) if fact is not None and len(kinds) == 1 else None
+        if fact is None or callee is None:
             return False
         target, skip = callee
         callee_path, callee_frame = model.frames[target]
-        for param, argument in model.bind_arguments(target, skip, call.expr):
-            if argument == ("n", name) and not _uses_only_columns(
-                model, callee_path, callee_frame, param.name, depth + 1
-            ):
-                return False
+        bound = [p for p, a in model.bind_arguments(target, skip, fact.expr) if a == ("n", name)]
+        if not bound or not all(
+            _uses_only_columns(model, callee_path, callee_frame, p.name, depth + 1) for p in bound
+        ):
+            return False
     return True
-
-
-def _column_read(model: RepoModel, expr: object, objects: frozenset[tuple[object, ...]]) -> bool:
-    """``user.id``: a loaded column, read before the call."""
-    if not (isinstance(expr, tuple) and len(expr) == 3 and expr[0] == "a"):
-        return False
-    known = bool(objects) and all(o[0] == "obj" for o in objects)
-    return known and not any(model.orm.relationship(str(o[1]), str(expr[2])) for o in objects)
-
-
-def _mentions(expr: object, name: str) -> bool:
-    if expr == ("n", name):
-        return True
-    if isinstance(expr, tuple | list):
-        return any(_mentions(e, name) for e in expr)
-    return False
 
 
 # -- one function -------------------------------------------------------------------------------
@@ -538,6 +535,7 @@ def _repository(
             plan.refuse(method_call.lineno, f"`{name}.{method}` {problem}")
             return
         plan.rewrites.append(positions.rewrite(method_call, "await"))
+        plan.adapted.add((method_call.lineno, method_call.col_offset))
     plan.rewrites.append(positions.rewrite(call, "adapt-new", session_param))
 
 
@@ -636,7 +634,7 @@ def effects(
             return
     lines = positions.lines
     for call, callee in summary.callees:
-        if call.deferred or _is_adapted(call, adapted, lines):
+        if call.deferred or _is_adapted(call, adapted | plan.adapted, lines):
             continue
         for leaf, what in (
             ("sync_io", "sync database I/O"),

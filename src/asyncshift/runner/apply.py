@@ -162,6 +162,7 @@ def transform_sources(step: Step, sources: dict[str, str]) -> dict[str, Transfor
     """The pure text-in, text-out core: every file's result, nothing read or written."""
     facts = [collect_facts(path, text) for path, text in sources.items()]
     model = RepoModel(facts)
+    model.memo["sources"] = dict(sources)  # steps that read other files read these, not disk
     return {
         path: step.transform(StepInput(path, model.module_of(path), text, model.files[path], model))
         for path, text in sources.items()
