@@ -122,19 +122,27 @@ def dotted(node: ast.expr) -> str | None:
     return None
 
 
-def read_body(function: ast.FunctionDef, sessions: set[str], positions: Positions) -> BodyReading:
-    """Sort every use of the ``sessions`` parameters in ``function``'s body."""
+def read_body(
+    function: ast.FunctionDef,
+    sessions: set[str],
+    positions: Positions,
+    binders: frozenset[ast.AST] = frozenset(),
+) -> BodyReading:
+    """Sort every use of the ``sessions`` in ``function``'s body; ``binders`` are the names
+    that bind them (``with SessionLocal() as db``), the only stores allowed."""
     reading = BodyReading()
     up = parents(function)
     nodes = own_nodes(function)
     for node in nodes:
+        if node in binders:
+            continue
         stored = isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
         if stored and isinstance(node, ast.Name) and node.id in sessions:
             reading.refuse(node.lineno, f"the session `{node.id}` is rebound in the function")
         if isinstance(node, (ast.Global, ast.Nonlocal)) and set(node.names) & sessions:
             reading.refuse(node.lineno, "the session's name is declared global/nonlocal")
     for node in nodes:
-        if not (isinstance(node, ast.Name) and node.id in sessions):
+        if node in binders or not (isinstance(node, ast.Name) and node.id in sessions):
             continue
         if inside_nested(node, up, function):
             reading.refuse(

@@ -62,12 +62,13 @@ def _plan(model: RepoModel, path: str, frame: Frame, fq: str) -> Plan | None:
     plan = Plan(fq, path, frame.qualname, node.lineno, role)
     positions = Positions(source_of(model, path))
     sessions = session_params(model, path, frame, node, plan, positions)
-    sessions += _with_blocks(model, path, frame, node, plan, positions)
+    binders = _with_blocks(model, path, frame, node, plan, positions)
+    sessions += [b.id for b in binders]
     if not sessions:
         return None
     if plan.problem is not None:
         return plan
-    reading = read_body(node, set(sessions), positions)
+    reading = read_body(node, set(sessions), positions, frozenset(binders))
     if reading.problem is not None:
         plan.refuse(*reading.problem)
         return plan
@@ -144,9 +145,9 @@ def _with_blocks(
     node: ast.FunctionDef,
     plan: Plan,
     positions: Positions,
-) -> list[str]:
+) -> list[ast.Name]:
     """``with SessionLocal() as db:`` in async code: the block opens the async twin instead."""
-    names: list[str] = []
+    names: list[ast.Name] = []
     for statement in own_nodes(node):
         if not isinstance(statement, ast.With):
             continue
@@ -177,5 +178,5 @@ def _with_blocks(
             if isinstance(call.func, ast.Name) and file != path:
                 plan.imports.add((model.module_of(file), twin))
                 plan.unused.update(imported_from(model, path, call.func.id))
-            names.append(item.optional_vars.id)
+            names.append(item.optional_vars)
     return names
