@@ -20,6 +20,7 @@ from asyncshift.registries import (
     request_scoped_session,
     task_scoped_session,
 )
+from asyncshift.responses import validate_in_bridge
 from asyncshift.scope import ScopeClosedError, session_scope
 
 __all__ = [
@@ -47,4 +48,5 @@ __all__ = [
     "request_scoped_session",
     "session_scope",
     "task_scoped_session",
+    "validate_in_bridge",
 ]
