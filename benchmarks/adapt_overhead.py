@@ -5,10 +5,14 @@
 Starts a private MariaDB with 1,000 users and times, per call, ``SELECT ... WHERE id = :id``:
 
 - native:  ``await session.execute(select(User)...)`` on an AsyncSession (asyncmy);
-- adapted: the legacy sync function through ``adapt()`` (run_sync, same AsyncSession);
+- adapted: the legacy sync function through ``adapt()`` (run_sync, same AsyncSession), adapted
+  once at import;
+- call-site: the same, adapted where it is called, ``await adapt(get_user)(db, id)`` on every
+  call (the shape the codemod writes into endpoints);
 - legacy:  the legacy function on a sync Session (pymysql) in FastAPI's way, a worker thread.
 
-Rounds interleave the three; the figures are medians over rounds, measured in this one run.
+Rounds interleave the modes; the figures are medians over rounds, measured in this one run.
+It also times ``adapt()`` itself, without a database: a function and a repository class.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import argparse
 import asyncio
 import statistics
 import time
+import timeit
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -45,7 +50,28 @@ def get_user(db: Session, user_id: int) -> User:
     return db.execute(select(User).where(User.id == user_id)).scalar_one()
 
 
+class UserRepository:
+    """A legacy repository, for the cost of adapt(cls)."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def get(self, user_id: int) -> User:
+        return get_user(self.db, user_id)
+
+    def by_name(self, name: str) -> User:
+        return self.db.execute(select(User).where(User.name == name)).scalar_one()
+
+
 get_user_adapted = adapt(get_user)
+
+
+def adapt_alone(number: int = 2000) -> dict[str, float]:
+    """Seconds per adapt() call, no database: what the call-site shape adds per request."""
+    return {
+        "adapt(function)": min(timeit.repeat(lambda: adapt(get_user), number=number)) / number,
+        "adapt(class)": min(timeit.repeat(lambda: adapt(UserRepository), number=number)) / number,
+    }
 
 
 async def per_call(calls: int, call: Callable[[int], Awaitable[object]]) -> float:
@@ -61,7 +87,7 @@ async def run(url: str, calls: int, rounds: int) -> dict[str, list[float]]:
     with engine.begin() as conn:
         conn.execute(insert(User), [{"id": n, "name": f"user-{n}"} for n in range(1, USERS + 1)])
     async_engine = async_engine_from(engine)
-    times: dict[str, list[float]] = {"native": [], "adapted": [], "legacy": []}
+    times: dict[str, list[float]] = {"native": [], "adapted": [], "call-site": [], "legacy": []}
     async with AsyncSession(async_engine) as adb:
         with Session(engine) as db:
 
@@ -72,10 +98,18 @@ async def run(url: str, calls: int, rounds: int) -> dict[str, list[float]]:
             async def adapted(user_id: int) -> object:
                 return await get_user_adapted(adb, user_id)
 
+            async def call_site(user_id: int) -> object:
+                return await adapt(get_user)(adb, user_id)
+
             async def legacy(user_id: int) -> object:
                 return await anyio.to_thread.run_sync(get_user, db, user_id)
 
-            modes = {"native": native, "adapted": adapted, "legacy": legacy}
+            modes = {
+                "native": native,
+                "adapted": adapted,
+                "call-site": call_site,
+                "legacy": legacy,
+            }
             for call in modes.values():  # warm up: connections, statement caches
                 await per_call(100, call)
             for _ in range(rounds):
@@ -99,6 +133,9 @@ def main() -> None:
     for mode, values in times.items():
         median = statistics.median(values)
         print(f"{mode:<10} {median * 1e6:>10.1f} {median / native:>15.2f}x")
+    print("adapt() alone, no database:")
+    for what, seconds in adapt_alone().items():
+        print(f"{what:<16} {seconds * 1e6:>10.2f} µs")
 
 
 if __name__ == "__main__":

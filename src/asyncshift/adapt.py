@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import types
 from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar, overload
@@ -26,6 +27,7 @@ T = TypeVar("T")
 
 SESSION_PARAM_NAMES = ("session", "db")
 _ADAPTED = "__asyncshift_adapted__"
+_MEMO = "__asyncshift_adaptations__"
 
 __all__ = ["DMLResult", "LazyLoadOutsideAdapterError", "adapt", "session_parameter"]
 
@@ -179,6 +181,7 @@ def _adapt_function(
 
     if inspect.isfunction(fn):
         functools.update_wrapper(adapted, fn)
+        adapted.__dict__.pop(_MEMO, None)  # copied from fn's __dict__: fn's memo, not ours
     else:  # a partial or a callable object: its own __dict__ is state, not metadata
         functools.update_wrapper(adapted, fn, updated=())
         adapted.__name__ = adapted.__qualname__ = _qualname(fn)
@@ -344,7 +347,7 @@ class AdaptedModule(types.ModuleType):
         value = getattr(self.__wrapped__, attribute)
         if inspect.isfunction(value) and not _is_async_callable(value):
             try:
-                value = _adapt_function(value, None)
+                value = _memoized(value, None, _adapt_function)
             except TypeError:
                 pass  # takes no session: not part of the data layer, pass it through
             else:
@@ -353,6 +356,38 @@ class AdaptedModule(types.ModuleType):
 
     def __dir__(self) -> list[str]:
         return dir(self.__wrapped__)
+
+
+# -- memoizing: adapt(f) at the call site costs a lookup --------------------------------------
+
+# Each function or class keeps its own adaptations in its __dict__, {session_param: adapted}.
+# Not a WeakKeyDictionary: the adapted object holds the original (closure, __wrapped__), so a
+# value would keep its weak key alive forever. On the object, the pair is an ordinary cycle that
+# the garbage collector frees with the original (a local function, a class built in a test).
+_memo_lock = threading.Lock()  # the miss path only: two threads must get the same object
+
+
+def _memoized(obj: Any, session_param: str | None, build: Callable[[Any, str | None], R]) -> R:
+    memo = vars(obj).get(_MEMO)  # vars(), not getattr(): a subclass has its own adaptations
+    adapted = memo.get(session_param) if memo is not None else None
+    # functools.wraps copies a function's __dict__, memo included, into a decorator's wrapper:
+    # an entry counts only if it wraps this very object.
+    if adapted is not None and getattr(adapted, "__wrapped__", None) is obj:
+        return adapted  # type: ignore[no-any-return]
+    built = build(obj, session_param)
+    if built is obj:  # already adapted: nothing to remember
+        return built
+    with _memo_lock:
+        memo = vars(obj).get(_MEMO)
+        if memo is None or any(getattr(a, "__wrapped__", None) is not obj for a in memo.values()):
+            memo = {}
+            # type.__setattr__: past a metaclass's own __setattr__ (declarative, Enum)
+            store = type.__setattr__ if isinstance(obj, type) else object.__setattr__
+            try:
+                store(obj, _MEMO, memo)
+            except (AttributeError, TypeError):  # a built-in or immutable type: no memo
+                return built
+        return memo.setdefault(session_param, built)  # type: ignore[no-any-return]
 
 
 # -- the public entry point -----------------------------------------------------------------
@@ -381,11 +416,19 @@ def adapt(obj: Any, *, session_param: str | None = None) -> Any:
     with a SQLAlchemy or SQLModel ``Session``, else the first named ``session`` or ``db``;
     ``session_param`` names it explicitly. Anything else is a ``TypeError`` now, not at call
     time.
+
+    Functions and classes are adapted once: ``adapt(f)`` and ``adapt(Repo)`` return the same
+    object every time for the same ``(obj, session_param)`` (so ``adapt(Repo) is adapt(Repo)``,
+    and ``await adapt(crud.get_user)(db, id)`` at a call site costs a lookup). The adaptation is
+    kept in the original's ``__dict__`` and freed with it. Partials, callable objects and
+    modules are adapted anew on each call.
     """
     if isinstance(obj, types.ModuleType):
         return AdaptedModule(obj)
     if isinstance(obj, type):
-        return _adapt_class(obj, session_param)
+        return _memoized(obj, session_param, _adapt_class)
+    if inspect.isfunction(obj):
+        return _memoized(obj, session_param, _adapt_function)
     if callable(obj):
         return _adapt_function(obj, session_param)
     raise TypeError(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import gc
 import traceback
 import warnings
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -349,3 +351,69 @@ async def test_a_deferred_column_read_after_the_adapter_is_explained(
             with pytest.raises(LazyLoadOutsideAdapterError, match=r"User\.name") as raised:
                 _ = user.name
         assert "undefer" in str(raised.value)
+
+
+# -- adapting once: adapt(f) at the call site costs a lookup ---------------------------------------
+
+
+def test_a_function_is_adapted_once_per_session_param() -> None:
+    def count(db: Session, conn: object = None) -> int:
+        return legacy.count_users(db)
+
+    assert adapt(count) is adapt(count)
+    by_name = adapt(count, session_param="conn")
+    assert by_name is adapt(count, session_param="conn") and by_name is not adapt(count)
+    assert crud.count_users is adapt(legacy.count_users)  # the module proxy shares them
+
+
+def test_a_class_is_adapted_once_and_a_subclass_gets_its_own() -> None:
+    class Sub(UserRepository):
+        pass
+
+    assert adapt(UserRepository) is AsyncUserRepository
+    assert adapt(Sub) is adapt(Sub) and adapt(Sub) is not AsyncUserRepository
+    assert adapt(Sub).__wrapped__ is Sub
+
+
+def test_a_decorator_copying_the_functions_dict_gets_its_own_adaptation() -> None:
+    def get(db: Session, user_id: int) -> User:
+        return legacy.get_user(db, user_id)
+
+    adapted = adapt(get)
+
+    @functools.wraps(get)  # copies get.__dict__ into the wrapper
+    def logged(db: Session, user_id: int) -> User:
+        return get(db, user_id)
+
+    assert adapt(logged).__wrapped__ is logged  # type: ignore[attr-defined]
+    assert adapt(get) is adapted and adapt(logged) is adapt(logged)
+
+
+async def test_the_memoized_adaptation_is_the_one_that_runs(db: AsyncSession) -> None:
+    def create(db: Session, name: str) -> User:
+        return legacy.create_user(db, name)
+
+    for name in ("a", "b"):
+        await adapt(create)(db, name)  # the call-site shape
+    assert await crud.count_users(db) == 2
+
+
+def test_adaptations_are_released_with_what_they_adapt() -> None:
+    def adapted_locals() -> tuple[list[weakref.ref[Any]], Any]:
+        def local(db: Session) -> int:
+            return 0
+
+        class LocalRepository:
+            def __init__(self, db: Session) -> None:
+                self.db = db
+
+        refs = [weakref.ref(x) for x in (local, adapt(local), LocalRepository)]
+        refs.append(weakref.ref(adapt(LocalRepository)))
+        return refs, adapt(local)
+
+    refs, kept = adapted_locals()
+    gc.collect()
+    assert all(ref() is not None for ref in refs[:2])  # an adaptation still held keeps its own
+    del kept
+    gc.collect()
+    assert [ref() for ref in refs] == [None] * 4

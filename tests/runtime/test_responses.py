@@ -212,7 +212,7 @@ def make_app(engine: AsyncEngine, *, bridge: bool) -> FastAPI:
 
 
 def client(app: FastAPI, *, raise_app_exceptions: bool = False) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
     return httpx.AsyncClient(transport=transport, base_url="http://test")
 
 
