@@ -26,7 +26,14 @@ def test_the_main_job_migrates_the_example_service_with_its_tests_green() -> Non
     out = result.stdout
     assert re.search(r"its own tests before any step: \d+ passed", out)
     steps = re.findall(
-        r"^(scope-sessions|async-engine)\s+(\d+)\s+.*\s(passed|no change)$", out, re.M
+        r"^(scope-sessions|async-engine|endpoints|depends)\s+(\d+)\s+.*\s(passed|no change)$",
+        out,
+        re.M,
     )
-    assert [name for name, _, _ in steps] == ["scope-sessions", "async-engine"]
+    assert [name for name, _, _ in steps] == [
+        "scope-sessions",
+        "async-engine",
+        "endpoints",
+        "depends",
+    ]
     assert all(int(files) > 0 for _, files, _ in steps)
