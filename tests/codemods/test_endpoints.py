@@ -279,7 +279,8 @@ def test_session_calls_are_awaited_queries_bridged_comments_kept() -> None:
         @router.get("/users")
         def every(db: Session = Depends(get_db)):
             names = db.execute(select(User.name)).scalars().all()
-            return {"names": names, "n": db.query(User).filter(User.id > 0).count()}
+            n = db.query(User).filter(User.id > 0).count()
+            return {"names": names, "n": n}
 
 
         @router.post("/users")
@@ -309,7 +310,8 @@ def test_session_calls_are_awaited_queries_bridged_comments_kept() -> None:
         @router.get("/users")
         async def every(db: AsyncSession = Depends(get_async_db)):
             names = (await db.execute(select(User.name))).scalars().all()
-            return {"names": names, "n": await db.run_sync(lambda db: db.query(User).filter(User.id > 0).count())}  # noqa: E501 - the codemod does not reflow
+            n = await db.run_sync(lambda db: db.query(User).filter(User.id > 0).count())
+            return {"names": names, "n": n}
 
 
         @router.post("/users")
