@@ -42,8 +42,9 @@ How to read the table (and the JSON, and the PNG):
   share of requests never got an answer.
 - ``stalls``: requests slower than ``--stall`` seconds, timed-out ones included.
 - ``srv CPU``, ``cli CPU``: cores the server process and the client processes used on average
-  during the load. The machine has few cores: if the clients use close to a whole core each,
-  they, not the server, may be the limit.
+  during the load; ``busy``: the share of all the machine's cores that were busy (server,
+  clients and MariaDB together). If the clients use close to a whole core each, they, not the
+  server, may be the limit; near 100 % busy, the machine is.
 
 The legacy variant is expected to stall (F2): with more requests than FastAPI's thread pool has
 tokens (40), every token can end up held by an endpoint waiting for a pool connection, while the
@@ -204,6 +205,14 @@ def run_load(base: str, plan: Plan) -> Load:
         for future in futures:
             load.merge(future.result())
     return load
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) jiffies of all cores so far (Linux /proc/stat)."""
+    with open("/proc/stat") as stat:
+        fields = [float(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 # --- the variants ----------------------------------------------------------------------------
@@ -373,6 +382,7 @@ class Result:
     p99_ms: float | None = None
     server_cpu_cores: float = 0.0
     client_cpu_cores: float = 0.0
+    machine_busy: float = 0.0  # share of all cores busy during the load (server, clients, DB)
     server_errors: int = 0  # requests that ended in an exception in the server
     server_top_error: str = ""
 
@@ -439,10 +449,12 @@ def measure(
         for n in range(20):  # warm up: imports, mappers, the pool's connections
             httpx.get(base + request_path(plan.limit, n), timeout=10).raise_for_status()
         print(f"{variant}: loading", file=sys.stderr, flush=True)
-        before = cpu_seconds(pid)
+        before, (busy, total) = cpu_seconds(pid), machine_cpu()
         load = run_load(base, plan)
         server_cpu = cpu_seconds(pid) - before
+        busy_after, total_after = machine_cpu()
     result = summarize(variant, load, server_cpu, plan)
+    result.machine_busy = (busy_after - busy) / max(total_after - total, 1.0)
     result.same_response = first_page == reference[0]
     result.server_errors, result.server_top_error = server_errors(log)
     return result
@@ -467,7 +479,7 @@ def print_table(results: list[Result], plan: Plan) -> None:
     print(
         f"{'variant':<13} {'done/expected':>14} {'req/s':>8} {'/' + BASELINE:>13} "
         f"{'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'stalls':>7} {'errors':>7} "
-        f"{'timeouts':>8} {'cut':>4} {'unsent':>6} {'srv CPU':>7} {'cli CPU':>7}"
+        f"{'timeouts':>8} {'cut':>4} {'unsent':>6} {'srv CPU':>7} {'cli CPU':>7} {'busy':>5}"
     )
     timeout_ms = plan.request_timeout * 1000
 
@@ -485,7 +497,7 @@ def print_table(results: list[Result], plan: Plan) -> None:
             f"{r.variant:<13} {f'{r.completed}/{r.expected}':>14} {r.throughput:>8.1f} "
             f"{ratio:>13} {ms(r.p50_ms):>8} {ms(r.p90_ms):>8} {ms(r.p99_ms):>8} "
             f"{r.stalls:>7} {r.errors:>7} {r.timeouts:>8} {r.cut:>4} {r.not_sent:>6} "
-            f"{r.server_cpu_cores:>7.2f} {r.client_cpu_cores:>7.2f}"
+            f"{r.server_cpu_cores:>7.2f} {r.client_cpu_cores:>7.2f} {r.machine_busy:>5.0%}"
         )
     for r in results:
         if r.server_errors:
@@ -527,17 +539,20 @@ def write_png(path: Path, results: list[Result], plan: Plan) -> None:
     for k, share in enumerate((50, 90, 99)):
         values = [getattr(r, f"p{share}_ms") or 0.0 for r in ran]
         xs = [i + (k - 1) * width for i in range(len(ran))]
-        latency.bar(xs, values, width, label=f"p{share}")
+        bars = latency.bar(xs, values, width, label=f"p{share}")
+        for bar, value in zip(bars, values, strict=True):
+            if value >= plan.request_timeout * 1000:  # censored: these requests timed out
+                bar.set_hatch("//")
     latency.axhline(plan.request_timeout * 1000, color="red", linestyle="--", linewidth=1)
     latency.text(-0.4, plan.request_timeout * 1000 * 1.1, "client timeout", color="red", fontsize=8)
     latency.set_yscale("log")
     latency.set_xticks(range(len(ran)), names)
     latency.set_ylabel("latency, ms (log scale)")
-    latency.set_title("Latency percentiles (timeouts count as the timeout)")
+    latency.set_title("Latency percentiles (hatched: timed out, shown as the timeout)")
     latency.legend()
-    bars = throughput.bar(names, [r.throughput for r in ran], color="tab:green")
+    answered = throughput.bar(names, [r.throughput for r in ran], color="tab:green")
     labels = [f"{r.completed}/{r.expected}\n{r.stalls} stalls" for r in ran]
-    throughput.bar_label(bars, labels, fontsize=8)
+    throughput.bar_label(answered, labels, fontsize=8)
     throughput.set_ylabel("requests/s answered 200")
     throughput.set_title("Throughput (label: done/expected, stalls)")
     throughput.margins(y=0.2)
