@@ -43,8 +43,9 @@ How to read the table (and the JSON, and the PNG):
 - ``stalls``: requests slower than ``--stall`` seconds, timed-out ones included.
 - ``srv CPU``, ``cli CPU``: cores the server process and the client processes used on average
   during the load; ``busy``: the share of all the machine's cores that were busy (server,
-  clients and MariaDB together). If the clients use close to a whole core each, they, not the
-  server, may be the limit; near 100 % busy, the machine is.
+  clients, MariaDB, and anything else running: on a shared machine, a high ``busy`` beside a
+  low ``srv CPU`` is someone else's load). If the clients use close to a whole core each, they,
+  not the server, may be the limit; near 100 % busy, the machine is.
 
 ``step-4`` keeps the service's loading strategy: its response model still lazy-loads, now on
 the async driver inside ``validate_in_bridge``, 1 + limit + 3 x limit queries a page, where the
@@ -121,6 +122,7 @@ class Load:
     started: float = 0.0  # wall clock (time.time), shared by all client processes
     ended: float = 0.0
     client_cpu: float = 0.0
+    machine_busy: float = 0.0  # CPU seconds the whole machine was busy from started to ended
 
     def merge(self, other: Load) -> None:
         self.expected += other.expected
@@ -132,6 +134,7 @@ class Load:
         self.started = min(self.started, other.started) if self.started else other.started
         self.ended = max(self.ended, other.ended)
         self.client_cpu += other.client_cpu
+        self.machine_busy = max(self.machine_busy, other.machine_busy)  # the same machine
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,14 @@ class Plan:
     deadline: float
     stall: float
     client_processes: int
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores together have spent busy so far (Linux /proc/stat)."""
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:8]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def request_path(limit: int, n: int) -> str:
@@ -177,11 +188,11 @@ async def drive(base: str, plan: Plan, first: int, clients: int, start_at: float
     timeout = httpx.Timeout(plan.request_timeout)
     https = [httpx.AsyncClient(base_url=base, timeout=timeout) for _ in range(clients)]
     await asyncio.sleep(max(0.0, start_at - time.time()))
-    load.started, cpu = time.time(), time.process_time()
+    load.started, cpu, busy = time.time(), time.process_time(), machine_busy_seconds()
     tasks = [asyncio.create_task(client(first + n, http)) for n, http in enumerate(https)]
     deadline = start_at + plan.deadline - time.time()
     _, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline))
-    load.ended = time.time()
+    load.ended, load.machine_busy = time.time(), machine_busy_seconds() - busy
     for task in pending:  # each one is a client with a request in flight
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
@@ -211,14 +222,6 @@ def run_load(base: str, plan: Plan) -> Load:
         for future in futures:
             load.merge(future.result())
     return load
-
-
-def machine_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies of all cores so far (Linux /proc/stat)."""
-    with open("/proc/stat") as stat:
-        fields = [float(value) for value in stat.readline().split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
 
 
 # --- the variants ----------------------------------------------------------------------------
@@ -430,6 +433,7 @@ def summarize(variant: str, load: Load, server_cpu: float, plan: Plan) -> Result
         throughput=load.ok / seconds,
         server_cpu_cores=server_cpu / seconds,
         client_cpu_cores=load.client_cpu / seconds,
+        machine_busy=load.machine_busy / seconds / (os.cpu_count() or 1),
     )
     for share in (50, 90, 99):
         value = percentile(load.latencies, share)
@@ -455,12 +459,10 @@ def measure(
         for n in range(20):  # warm up: imports, mappers, the pool's connections
             httpx.get(base + request_path(plan.limit, n), timeout=10).raise_for_status()
         print(f"{variant}: loading", file=sys.stderr, flush=True)
-        before, (busy, total) = cpu_seconds(pid), machine_cpu()
+        before = cpu_seconds(pid)
         load = run_load(base, plan)
         server_cpu = cpu_seconds(pid) - before
-        busy_after, total_after = machine_cpu()
     result = summarize(variant, load, server_cpu, plan)
-    result.machine_busy = (busy_after - busy) / max(total_after - total, 1.0)
     result.same_response = first_page == reference[0]
     result.server_errors, result.server_top_error = server_errors(log)
     return result
