@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Position = tuple[int, int]  # (line, 0-based column in characters), as libcst counts
-Kind = Literal[
-    "await", "adapt", "adapt-new", "bridge", "validate", "rename", "replace", "async-with"
-]
+Kind = Literal["await", "adapt", "adapt-new", "bridge", "validate", "replace", "async-with"]
 
 # AsyncSession methods that are coroutines with the sync method's meaning.
 AWAITED = {
@@ -45,8 +43,7 @@ class Use:
 
     call: ast.Call
     session: str
-    keyword: str | None  # passed by keyword
-    index: int | None  # passed by position
+    index: int | None  # passed by position; None: by keyword
 
 
 @dataclass
@@ -152,7 +149,7 @@ def read_body(
             )
             continue
         _classify(node, up, reading, positions)
-    _bound_instances(function, up, reading, positions, nodes)
+    _bound_instances(up, reading)
     return reading
 
 
@@ -178,12 +175,12 @@ def _classify(
             reading.refuse(name.lineno, f"`{name.id}.{method}` is read from the session")
         return
     if isinstance(parent, ast.Call) and name in parent.args:
-        reading.passed.append(Use(parent, name.id, None, parent.args.index(name)))
+        reading.passed.append(Use(parent, name.id, parent.args.index(name)))
         return
     if isinstance(parent, ast.keyword) and parent.arg is not None:
         call = up.get(parent)
         if isinstance(call, ast.Call):
-            reading.passed.append(Use(call, name.id, parent.arg, None))
+            reading.passed.append(Use(call, name.id, None))
             return
     reading.refuse(
         name.lineno,
@@ -216,13 +213,7 @@ def _query_chain(
     reading.rewrites.append(positions.rewrite(top, "bridge", session))
 
 
-def _bound_instances(
-    function: ast.FunctionDef,
-    up: dict[ast.AST, ast.AST],
-    reading: BodyReading,
-    positions: Positions,
-    nodes: list[ast.AST],
-) -> None:
+def _bound_instances(up: dict[ast.AST, ast.AST], reading: BodyReading) -> None:
     """``repo = Repository(db)``: remember the name; its method calls are awaited later, once
     the model has said the constructor is a repository class."""
     for use in reading.passed:
@@ -237,7 +228,7 @@ def _bound_instances(
 
 
 def instance_uses(
-    function: ast.FunctionDef, name: str, positions: Positions
+    function: ast.FunctionDef, name: str
 ) -> tuple[list[tuple[ast.Call, str]], tuple[int, str] | None]:
     """Method calls on a bound repository instance; a problem for any other use."""
     up = parents(function)

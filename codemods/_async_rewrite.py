@@ -14,7 +14,7 @@ from libcst.metadata import CodeRange, PositionProvider
 from ._async_body import Position, Rewrite
 
 _ORDER = {
-    "async-with": 0, "rename": 0, "replace": 0, "adapt-new": 1, "adapt": 1,
+    "async-with": 0, "replace": 0, "adapt-new": 1, "adapt": 1,
     "await": 2, "bridge": 2, "validate": 3,
 }  # fmt: skip
 
@@ -54,7 +54,7 @@ def _adapt(func: cst.BaseExpression, session_param: str) -> cst.Call:
 
 
 def _apply(rewrite: Rewrite, node: cst.BaseExpression) -> cst.BaseExpression:
-    if rewrite.kind in ("rename", "replace"):
+    if rewrite.kind == "replace":
         return cst.parse_expression(rewrite.text).with_changes(lpar=node.lpar, rpar=node.rpar)
     if rewrite.kind == "await":
         return cst.Await(node)
@@ -116,30 +116,29 @@ class _Rewriter(cst.CSTTransformer):
             return updated.with_changes(asynchronous=cst.Asynchronous())
         return updated
 
+    def _planned(self, original: cst.CSTNode) -> list[Rewrite]:
+        span = self.get_metadata(PositionProvider, original, None)
+        if not isinstance(span, CodeRange):
+            return []
+        key = ((span.start.line, span.start.column), (span.end.line, span.end.column))
+        return self.by_range.get(key, [])
+
+    def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
+        if any(r.kind == "async-with" for r in self._planned(original)):
+            return updated.with_changes(asynchronous=cst.Asynchronous())
+        return updated
+
     def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
         result = super().on_leave(original, updated)
-        if isinstance(original, cst.With) and isinstance(result, cst.With):
-            span = self.get_metadata(PositionProvider, original, None)
-            if isinstance(span, CodeRange) and any(
-                r.kind == "async-with"
-                for r in self.by_range.get(
-                    ((span.start.line, span.start.column), (span.end.line, span.end.column)), []
-                )
-            ):
-                return result.with_changes(asynchronous=cst.Asynchronous())
-            return result
         if not isinstance(original, cst.BaseExpression) or not isinstance(
             result, cst.BaseExpression
         ):
             return result  # type: ignore[return-value]
+        # `await` binds looser than `.attr`, `[i]` and `(...)`: a continued chain needs parens.
         if isinstance(result, cst.Attribute | cst.Subscript):
             result = result.with_changes(value=_parenthesized(result.value))
         elif isinstance(result, cst.Call):
             result = result.with_changes(func=_parenthesized(result.func))
-        span = self.get_metadata(PositionProvider, original, None)
-        if not isinstance(span, CodeRange):
-            return result
-        key = ((span.start.line, span.start.column), (span.end.line, span.end.column))
-        for rewrite in self.by_range.get(key, []):
+        for rewrite in self._planned(original):
             result = _apply(rewrite, result)
         return result

@@ -15,19 +15,12 @@ from asyncshift.model import types as t
 from asyncshift.model.records import Frame
 from asyncshift.model.repo import RepoModel
 
-from ._async_body import Positions, Rewrite, Use, own_nodes, read_body
-from ._endpoint_plan import (
-    Plan,
-    adapt_finds,
-    effects,
-    function_node,
-    imported_from,
-    legacy_call,
-    legacy_problem,
-    session_params,
-    source_of,
-    validated_returns,
-)
+from ._async_body import Positions, Rewrite, Use, own_nodes
+from ._files import expr_of, function_node, source_of
+from ._legacy import adapt_finds, legacy_problem
+from ._plan_body import plan_body
+from ._plans import Plan
+from ._session_params import imported_from, session_params
 from ._twins import global_origin, twin_name
 
 OFFLOADERS = {
@@ -68,33 +61,16 @@ def _plan(model: RepoModel, path: str, frame: Frame, fq: str) -> Plan | None:
         return None
     if plan.problem is not None:
         return plan
-    reading = read_body(node, set(sessions), positions, frozenset(binders))
-    if reading.problem is not None:
-        plan.refuse(*reading.problem)
-        return plan
-    plan.rewrites += reading.rewrites
-    adapted: set[tuple[int, int]] = set()
     source = source_of(model, path)
-    for use in reading.passed:
-        names = model.external_names(path, frame, _func_expr(use.call.func))
-        if names & OFFLOADERS:
-            _offloaded(model, path, frame, use, plan, positions, source)
-        else:
-            legacy_call(model, path, frame, node, use, reading.bound, plan, positions)
-        adapted.add((use.call.lineno, use.call.col_offset))
-    if plan.problem is None:
-        effects(model, path, frame, sessions, adapted, plan, positions, node)
-    if plan.problem is None and role == "endpoint":
-        validated_returns(model, path, node, plan, positions)
+
+    def hand_off(use: Use) -> bool:
+        if not model.external_names(path, frame, expr_of(use.call.func)) & OFFLOADERS:
+            return False
+        _offloaded(model, path, frame, use, plan, positions, source)
+        return True
+
+    plan_body(model, path, frame, node, plan, sessions, frozenset(binders), hand_off)
     return plan
-
-
-def _func_expr(node: ast.expr) -> tuple[object, ...]:
-    if isinstance(node, ast.Name):
-        return ("n", node.id)
-    if isinstance(node, ast.Attribute):
-        return ("a", _func_expr(node.value), node.attr)
-    return ("?",)
 
 
 def _offloaded(
@@ -112,7 +88,7 @@ def _offloaded(
         plan.refuse(call.lineno, "a thread hand-off with keywords the step does not map")
         return
     function = call.args[0]
-    kinds = model.types(path, frame, _func_expr(function))
+    kinds = model.types(path, frame, expr_of(function))
     callee = model.callee(next(iter(kinds))) if len(kinds) == 1 else None
     if callee is None or next(iter(kinds))[0] != "func":
         plan.refuse(call.lineno, "hands the session to a function the model could not resolve")
@@ -155,7 +131,7 @@ def _with_blocks(
             call = item.context_expr
             if not (isinstance(call, ast.Call) and isinstance(item.optional_vars, ast.Name)):
                 continue
-            func = _func_expr(call.func)
+            func = expr_of(call.func)
             if model.types(path, frame, func) != {t.SYNC_FACTORY} or call.args or call.keywords:
                 continue
             origin = global_origin(model, path, frame, func)
@@ -171,7 +147,7 @@ def _with_blocks(
                 continue
             text = ast.get_source_segment(source_of(model, path), call.func) or name
             new = text[: -len(name)] + twin if text.endswith(name) else twin
-            plan.rewrites.append(positions.rewrite(call.func, "rename", new))
+            plan.rewrites.append(positions.rewrite(call.func, "replace", new))
             plan.rewrites.append(
                 Rewrite(positions.start(statement), positions.end(statement), "async-with")
             )

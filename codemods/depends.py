@@ -12,7 +12,7 @@ from __future__ import annotations
 from asyncshift.runner.steps import StepInput, Transformed, step
 
 from ._depends_plan import plans
-from ._endpoint_plan import apply_plans
+from ._plans import apply_plans
 
 
 @step(

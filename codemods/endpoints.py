@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from asyncshift.runner.steps import StepInput, Transformed, step
 
-from ._endpoint_plan import apply_plans, plans
+from ._endpoint_plan import plans
+from ._plans import apply_plans
 
 
 @step(
