@@ -1,22 +1,28 @@
-"""An in-memory SQLite database seen by both faces: the twin shares the original's connection.
+"""SQLite twins make their own aiosqlite connections, for two reasons.
 
-A test suite's ``create_engine("sqlite://", poolclass=StaticPool)`` is one database living in
-one connection. A twin that opened its own would be a second, empty database, and a row seeded
-through the sync session would be invisible to the async one. So the twin's single connection
-runs the original's sqlite3 connection on aiosqlite's thread; closing the twin never closes it
-(the original owns it). Both faces share one connection, and with it one transaction: what one
-face commits the other sees, as in the suite's single-connection database.
+An in-memory database seen by both faces: a test suite's ``create_engine("sqlite://",
+poolclass=StaticPool)`` is one database living in one connection. A twin that opened its own
+would be a second, empty database, and a row seeded through the sync session would be invisible
+to the async one. So the twin's single connection runs the original's sqlite3 connection on
+aiosqlite's thread; closing the twin never closes it (the original owns it). Both faces share
+one connection, and with it one transaction.
+
+A process that can exit: aiosqlite runs each connection on a worker thread. SQLAlchemy marks
+that thread a daemon, but until 2.0.4x only where aiosqlite < 0.22 made the connection itself
+the thread; with aiosqlite 0.22 every connection a pool still holds (a test suite that never
+disposes its engine, a script) keeps the interpreter from exiting, forever. The twin's
+connections mark their thread themselves, whatever the versions.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import pool as sa_pool
-from sqlalchemy.engine import Engine
-
-_OWN = ("_asyncshift_connection",)
+from sqlalchemy.engine import URL, Engine, make_url
 
 
 class _Borrowed:
@@ -35,7 +41,7 @@ class _Borrowed:
         setattr(object.__getattribute__(self, "_asyncshift_connection"), name, value)
 
 
-def _supports_async_creator() -> bool:
+def _has_async_creator() -> bool:
     import sqlalchemy
 
     major, minor, patch = (int(p) for p in sqlalchemy.__version__.split(".")[:3] if p.isdigit())
@@ -43,10 +49,7 @@ def _supports_async_creator() -> bool:
 
 
 def is_shared_memory_database(engine: Engine) -> bool:
-    """An in-memory database held by one connection: the twin must share it. (SQLAlchemy
-    before 2.0.16 has no ``async_creator``: there the twin gets a database of its own.)"""
-    if not _supports_async_creator():
-        return False
+    """An in-memory database held by one connection: the twin must share it."""
     url = engine.url
     memory = url.database in (None, "", ":memory:") or "mode=memory" in str(url)
     return (
@@ -56,17 +59,53 @@ def is_shared_memory_database(engine: Engine) -> bool:
     )
 
 
-def shared_connection_settings(engine: Engine) -> dict[str, Any]:
-    """``create_async_engine`` settings that lend the original's connection to the twin."""
+def twin_connection_settings(
+    engine: Engine, url: URL | str, connect_args: dict[str, Any]
+) -> dict[str, Any]:
+    """``create_async_engine`` settings for an SQLite twin whose connections are made here:
+    the original's own connection for a shared in-memory database, else aiosqlite's."""
     import aiosqlite
 
-    with engine.connect() as connection:
-        raw = connection.connection.dbapi_connection
-    assert isinstance(raw, sqlite3.Connection)
-    borrowed = _Borrowed(raw)
+    if is_shared_memory_database(engine):
+        with engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+        assert isinstance(raw, sqlite3.Connection)
+        borrowed = _Borrowed(raw)
 
-    async def creator() -> aiosqlite.Connection:
-        lent = aiosqlite.Connection(lambda: borrowed, iter_chunk_size=64)
-        return await lent
+        def lent() -> aiosqlite.Connection:
+            return aiosqlite.Connection(lambda: borrowed, iter_chunk_size=64)
 
-    return {"async_creator": creator, "poolclass": sa_pool.StaticPool}
+        return {**_connecting(lent), "poolclass": sa_pool.StaticPool}
+    from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+
+    args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+    kwargs = {**kwargs, **connect_args}
+    return _connecting(lambda: aiosqlite.connect(*args, **kwargs))
+
+
+def _connecting(make: Callable[[], Any]) -> dict[str, Any]:
+    """``async_creator`` where SQLAlchemy has it (2.0.16); before, the ``creator`` it emulates
+    it with, which wraps the driver connection in the dialect's adapter itself."""
+
+    async def opened() -> Any:
+        connection = make()
+        worker = getattr(connection, "_thread", connection)  # aiosqlite < 0.22: the thread
+        if isinstance(worker, threading.Thread) and not worker.is_alive():
+            worker.daemon = True
+        return await connection
+
+    if _has_async_creator():
+        return {"async_creator": opened}
+    import aiosqlite
+    from sqlalchemy.dialects.sqlite.aiosqlite import (
+        AsyncAdapt_aiosqlite_connection,
+        AsyncAdapt_aiosqlite_dbapi,
+    )
+    from sqlalchemy.util import await_only
+
+    dbapi = AsyncAdapt_aiosqlite_dbapi(aiosqlite, sqlite3)
+
+    def creator() -> Any:  # runs in the pool's greenlet, as the async engine connects
+        return AsyncAdapt_aiosqlite_connection(dbapi, await_only(opened()))
+
+    return {"creator": creator}

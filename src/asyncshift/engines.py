@@ -283,9 +283,9 @@ def async_engine_from(engine: Engine | str | URL, **overrides: Any) -> AsyncEngi
     if connect_args:
         kwargs["connect_args"] = connect_args
     _warn_listeners_not_carried(engine)
-    if _sqlite_twin.is_shared_memory_database(engine) and "async_creator" not in overrides:
-        kwargs.pop("connect_args", None)  # the lent connection is already made
-        kwargs.update(_sqlite_twin.shared_connection_settings(engine))
+    if engine.dialect.name == "sqlite" and not {"async_creator", "creator"} & set(overrides):
+        connect_args = kwargs.pop("connect_args", {})
+        kwargs.update(_sqlite_twin.twin_connection_settings(engine, url, connect_args))
     kwargs.update(overrides)
     twin = create_async_engine(url, **kwargs)
     _carry_liveness(engine, twin, overrides)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import sessionmaker
@@ -18,8 +17,7 @@ def test_rows_seeded_through_the_sync_session_are_seen_by_the_async_one() -> Non
     engine = create_engine(
         "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
     )
-    if not is_shared_memory_database(engine):
-        pytest.skip("SQLAlchemy < 2.0.16 has no async_creator: the twin gets its own database")
+    assert is_shared_memory_database(engine)
     with sessionmaker(engine).begin() as session:
         session.execute(text("CREATE TABLE users (name TEXT)"))
         session.execute(text("INSERT INTO users VALUES ('ada')"))
