@@ -9,11 +9,13 @@ from asyncshift.engines import (
     UnsupportedDriverError,
     UnsupportedSettingError,
     async_engine_from,
+    async_twin,
     async_url,
 )
 from asyncshift.guards import BlockingCallError, BlockingCallWarning, allow_blocking, guard
 from asyncshift.liveness import ping_when_idle
 from asyncshift.middleware import SessionScopeMiddleware, SessionScopeWSGIMiddleware
+from asyncshift.overrides import async_override
 from asyncshift.registries import (
     NoScopeError,
     TaskScopedSession,
@@ -41,6 +43,8 @@ __all__ = [
     "adapt",
     "allow_blocking",
     "async_engine_from",
+    "async_override",
+    "async_twin",
     "async_url",
     "check_pool_capacity",
     "guard",

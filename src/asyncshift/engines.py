@@ -32,10 +32,15 @@ __all__ = [
     "UnsupportedDriverError",
     "UnsupportedSettingError",
     "async_engine_from",
+    "async_twin",
     "async_url",
 ]
 
 logger = logging.getLogger("asyncshift")
+
+# Where an engine keeps the twin async_twin() hands out: on the engine itself, so the twin lives
+# exactly as long as the engine it mirrors.
+_FIRST_TWIN = "_asyncshift_first_twin"
 
 # backend -> sync drivers it replaces (None: the backend's default driver) -> async driver
 _MYSQL_SYNC = {None, "pymysql", "mysqldb", "mysqlconnector", "mariadbconnector"}
@@ -289,6 +294,26 @@ def async_engine_from(engine: Engine | str | URL, **overrides: Any) -> AsyncEngi
     kwargs.update(overrides)
     twin = create_async_engine(url, **kwargs)
     _carry_liveness(engine, twin, overrides)
+    if not overrides and getattr(engine, _FIRST_TWIN, None) is None:
+        setattr(engine, _FIRST_TWIN, twin)
+    return twin
+
+
+def async_twin(engine: Engine) -> AsyncEngine:
+    """The engine's async twin, made once and then reused: the one ``async_engine_from(engine)``
+    first made for it, or a new one.
+
+    For code that reads the sync engine when it runs rather than when it is imported — a session
+    dependency's twin written as ``AsyncSession(async_twin(engine))`` follows a test that swaps
+    ``module.engine`` for its own, and shares one pool with the module's ``async_engine``.
+    """
+    checked = require_engine("async_twin", engine)
+    if isinstance(checked, AsyncEngine):
+        return checked
+    twin = getattr(checked, _FIRST_TWIN, None)
+    if twin is None:
+        twin = async_engine_from(checked)
+    assert isinstance(twin, AsyncEngine)
     return twin
 
 

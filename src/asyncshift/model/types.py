@@ -85,6 +85,8 @@ CREATE_ASYNC_ENGINE = _names(
     "sqlalchemy.ext.asyncio.engine.create_async_engine",
     "asyncshift.async_engine_from",
     "asyncshift.engines.async_engine_from",
+    "asyncshift.async_twin",
+    "asyncshift.engines.async_twin",
 )
 APPS = _names("fastapi.FastAPI", "fastapi.applications.FastAPI", "starlette.applications.Starlette")
 ROUTERS = _names("fastapi.APIRouter", "fastapi.routing.APIRouter")
