@@ -7,8 +7,10 @@ Names are predictable so later steps and people can find them: ``engine`` -> ``a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from asyncshift.model import types as t
-from asyncshift.model.exprs import Expr, call_arg
+from asyncshift.model.exprs import Expr, call_arg, dotted
 from asyncshift.model.records import MODULE_FRAME, CallFact, Frame
 from asyncshift.model.repo import RepoModel
 
@@ -77,27 +79,179 @@ def factory_has_twin(model: RepoModel, file: str, name: str) -> bool:
     return found is not None and found[1] is not None
 
 
-def dependency_factory(model: RepoModel, path: str, frame: Frame) -> tuple[str, str] | None:
-    """For a sync generator that hands out a sync session: the (file, name) of the
-    sessionmaker it makes it from, when that sessionmaker has (or gets) a twin."""
-    if frame.is_async or not frame.yields or frame.qualname != frame.name:
+SQLMODEL_ASYNC = "sqlmodel.ext.asyncio.session"
+SQLALCHEMY_ASYNC = "sqlalchemy.ext.asyncio"
+
+
+@dataclass(frozen=True)
+class Opener:
+    """How a session dependency's async twin opens its session: ``async with <text> as s``."""
+
+    text: str
+    imports: tuple[tuple[str, str], ...]  # (module, name) the text needs
+
+
+def dependency_opener(model: RepoModel, path: str, frame: Frame) -> Opener | None:
+    """For a module-level sync dependency that hands out a sync session, how its async twin
+    opens one — when the model resolved where the session comes from, and that source has (or
+    gets) an async twin. None otherwise: no twin is made on a guess.
+
+    Three sources are understood: a sessionmaker (``with SessionLocal() as db: yield db``), a
+    session class on a module's engine (``with Session(engine) as s: yield s``), and a session a
+    middleware stored on the request (``return request.state.db``).
+    """
+    if frame.is_async or frame.qualname != frame.name:
         return None
     fq = model.fq(path, frame.qualname)
     if model.is_context_manager(fq) or fq in model.routes.endpoints_fq:
         return None
     if model.decorator_names(path, frame) & t.PYTEST_FIXTURES:
         return None  # a test's own session, not a dependency
-    provided = model.provided_types(fq)
-    if not t.all_are(provided, lambda p: p == t.SYNC_SESSION):
+    if not t.all_are(model.provided_types(fq), lambda p: p == t.SYNC_SESSION):
         return None
-    factories = []
-    for call in frame.calls:
-        made = model.types(path, frame, call.expr[1])
-        if made == {t.SYNC_FACTORY}:
-            origin = global_origin(model, path, frame, call.expr[1])
-            if origin is not None:
-                factories.append(origin)
-    if len(set(factories)) != 1:
+    if not frame.yields:
+        return _from_request_state(model, path, frame)
+    makers = [c for c in frame.calls if _makes_session(model, path, frame, c)]
+    if len(makers) != 1:
         return None
-    file, name = factories[0]
-    return (file, name) if factory_has_twin(model, file, name) else None
+    made = model.types(path, frame, makers[0].expr[1])
+    if made == {t.SYNC_FACTORY}:
+        origin = global_origin(model, path, frame, makers[0].expr[1])
+        return None if origin is None else factory_opener(model, path, *origin)
+    return session_class_opener(model, path, frame, makers[0].expr)
+
+
+def dependency_factory(model: RepoModel, path: str, frame: Frame) -> bool:
+    """Whether the dependency gets an async twin (see ``dependency_opener``)."""
+    return dependency_opener(model, path, frame) is not None
+
+
+def _makes_session(model: RepoModel, path: str, frame: Frame, call: CallFact) -> bool:
+    if model.types(path, frame, call.expr[1]) == {t.SYNC_FACTORY}:
+        return True
+    return bool(model.external_names(path, frame, call.expr[1]) & t.SYNC_SESSION_CLASSES)
+
+
+def factory_opener(model: RepoModel, path: str, file: str, name: str) -> Opener | None:
+    if not factory_has_twin(model, file, name):
+        return None
+    twin = twin_name(name, model)
+    imports = () if file == path else ((model.module_of(file), twin),)
+    return Opener(f"{twin}()", imports)
+
+
+# Session(...) keywords the twin may carry, written as constants: AsyncSession hands them on to
+# the Session it makes. Anything else (binds=, info=, a variable) is left to a person.
+_CARRIED_KEYWORDS = {"autoflush", "expire_on_commit", "autobegin", "twophase"}
+
+
+def session_class_opener(model: RepoModel, path: str, frame: Frame, expr: Expr) -> Opener | None:
+    """``Session(engine)``: the async session class on ``async_twin(engine)``, which reads
+    ``engine`` when it runs — a test that swaps ``module.engine`` is followed. None unless the
+    class is a session class and ``engine`` a module's engine, all resolved."""
+    if expr[0] != "c" or not model.external_names(path, frame, expr[1]) & t.SYNC_SESSION_CLASSES:
+        return None
+    bind = call_arg(expr, 0, "bind")
+    if bind is None or len(expr[2]) > 1:
+        return None
+    engine = dotted(bind)
+    origin = global_origin(model, path, frame, bind)
+    if engine is None or origin is None or model.types(path, frame, bind) != {t.SYNC_ENGINE}:
+        return None
+    keywords = []
+    for key, value in expr[3]:
+        if key == "bind":
+            continue
+        if key not in _CARRIED_KEYWORDS or value not in (("n", "True"), ("n", "False")):
+            return None
+        keywords.append(f"{key}={value[1]}")
+    if not any(k.startswith("expire_on_commit=") for k in keywords):
+        # After an awaited commit, reading an attribute must not load.
+        keywords.append("expire_on_commit=False")
+    names = model.external_names(path, frame, expr[1])
+    module = SQLMODEL_ASYNC if any(n.startswith("sqlmodel") for n in names) else SQLALCHEMY_ASYNC
+    text = f"AsyncSession(async_twin({engine}), {', '.join(keywords)})"
+    return Opener(text, ((module, "AsyncSession"), ("asyncshift", "async_twin")))
+
+
+def _from_request_state(model: RepoModel, path: str, frame: Frame) -> Opener | None:
+    """``def get_db(request): return request.state.db`` — the twin opens what the middleware
+    that stores ``request.state.db`` opens, when every store the app can run resolves to one
+    sessionmaker."""
+    if len(frame.returns) != 1:
+        return None
+    returned = frame.returns[0]
+    if not (returned[0] == "a" and returned[1][0] == "a" and returned[1][2] == "state"):
+        return None
+    if model.types(path, frame, returned[1][1]) != {t.REQUEST}:
+        return None
+    attr = returned[2]
+    related = related_files(model, path)
+    origins = set()
+    for store_path, store_frame in model.all_frames():
+        for state in store_frame.state_sets:
+            if state.attr != attr or store_path not in related:
+                continue
+            if model.types(store_path, store_frame, state.base) != {t.REQUEST}:
+                continue  # app.state.db: not this request's
+            value = state.value
+            if value[0] != "c" or model.types(store_path, store_frame, value[1]) != {
+                t.SYNC_FACTORY
+            }:
+                return None
+            origin = global_origin(model, store_path, store_frame, value[1])
+            if origin is None:
+                return None
+            origins.add(origin)
+    if len(origins) != 1:
+        return None
+    return factory_opener(model, path, *origins.pop())
+
+
+def related_files(model: RepoModel, path: str) -> set[str]:
+    """The files whose code can run in the same process as ``path``'s: those it imports,
+    directly or not, and those that import it. (A module in neither cannot touch its
+    requests.)"""
+    graph = _import_graph(model)
+    forward = _closure(graph, path)
+    return forward | {other for other in model.files if path in _closure(graph, other)}
+
+
+def _import_graph(model: RepoModel) -> dict[str, set[str]]:
+    memo = model.memo.get("import-graph")
+    if isinstance(memo, dict):
+        return memo
+    graph: dict[str, set[str]] = {}
+    for path, facts in model.files.items():
+        found: set[str] = set()
+        for frame in facts.frames:
+            for values in frame.locals.values():
+                for value in values:
+                    if value[0] == "imp":
+                        found |= _imported(model, path, value)
+        graph[path] = found
+    model.memo["import-graph"] = graph
+    return graph
+
+
+def _imported(model: RepoModel, path: str, value: Expr) -> set[str]:
+    _, level, module, name = value
+    modules = model.modules
+    find = (lambda m: modules.find_relative(path, level, m)) if level else modules.find
+    found = {f for f in (find(module) if module else None,) if f is not None}
+    if name is not None:
+        submodule = find(f"{module}.{name}" if module else name)
+        if submodule is not None:
+            found.add(submodule)
+    return found
+
+
+def _closure(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen = {start}
+    todo = [start]
+    while todo:
+        for nxt in graph.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen

@@ -6,14 +6,17 @@ and the next step has an async path to move endpoints onto.
 from __future__ import annotations
 
 from asyncshift.model import types as t
-from asyncshift.model.exprs import dotted
+from asyncshift.model.exprs import Expr, dotted
 from asyncshift.model.records import Frame
 from asyncshift.runner.steps import Report, StepInput, Transformed, step
 
 from ._edits import Edits, statement
 from ._requirements import dependency_edits
 from ._twins import (
+    SQLALCHEMY_ASYNC,
+    SQLMODEL_ASYNC,
     dependency_factory,
+    dependency_opener,
     engine_bindings,
     factory_bindings,
     factory_has_twin,
@@ -36,7 +39,8 @@ def async_engine(given: StepInput) -> Transformed:
     _engines(given, module, edits)
     _factories(given, module, edits, reports)
     _reconfigured(given, module, edits)
-    _overrides(given, module, edits)
+    for frame in facts.frames:
+        _overrides(given, frame, edits)
     for frame in facts.frames:
         if frame.qualname == frame.name and frame.cls is None and frame.parent is None:
             _dependency(given, frame, edits, reports)
@@ -121,18 +125,17 @@ def _dependency(given: StepInput, frame: Frame, edits: Edits, reports: list[Repo
     module = given.facts.module_frame
     if _has(module, twin) or frame.is_async:
         return
-    found = dependency_factory(given.model, given.path, frame)
-    if found is None:
+    opener = dependency_opener(given.model, given.path, frame)
+    if opener is None:
         return
-    file, factory = found
-    factory_twin = twin_name(factory, given.model)
     lines = [
         f"async def {twin}():\n",
-        f"    async with {factory_twin}() as session:\n",
+        f"    async with {opener.text} as session:\n",
         "        yield session\n",
     ]
     edits.insert_after_function(frame.name, [statement("".join(lines))])
-    _import_from(given, file, factory_twin, edits)
+    for module_name, name in opener.imports:
+        edits.add_import(module_name, name)
 
 
 def _dependency_twin(
@@ -144,8 +147,12 @@ def _dependency_twin(
     if len(targets) != 1:
         return None
     path, target = model.frames[targets[0]]
+    provided = model.provided_types(targets[0])
+    if not t.all_are(provided, lambda p: p == t.SYNC_SESSION):
+        return None  # not a session dependency: a twin by name would be a guess
     twin = twin_name(target.name, given.model)
-    if twin in model.files[path].module_frame.locals or dependency_factory(model, path, target):
+    made = model.files[path].module_frame.locals.get(twin, [])
+    if any(value[0] == "def" for value in made) or dependency_factory(model, path, target):
         return path, twin
     return None
 
@@ -180,7 +187,10 @@ def _aliases(given: StepInput, module: Frame, edits: Edits) -> None:
             line,
             [statement(f"{twin} = {head}[AsyncSession, {depends_name}({dependency_twin})]\n")],
         )
-        edits.add_import("sqlalchemy.ext.asyncio", "AsyncSession")
+        sqlmodel = any(
+            n.startswith("sqlmodel") for n in model.external_names(given.path, module, alias[2][0])
+        )
+        edits.add_import(SQLMODEL_ASYNC if sqlmodel else SQLALCHEMY_ASYNC, "AsyncSession")
         _import_from(given, file, dependency_twin, edits)
 
 
@@ -192,20 +202,42 @@ def _binding_line(source: str, name: str) -> int | None:
 
 
 def _overrides(given: StepInput, frame: Frame, edits: Edits) -> None:
-    """``app.dependency_overrides[get_db] = override_get_db`` in tests: the twin's too."""
+    """``app.dependency_overrides[get_db] = override_get_db`` in tests: the twin's too — the
+    override's own twin when it has one, else ``async_override(...)`` of it, which serves an
+    async session on the same database."""
     for override in frame.overrides:
         original = _dependency_twin(given, frame, override.dependency)
-        replacement = _dependency_twin(given, frame, override.replacement)
-        if original is None or replacement is None:
+        if original is None:
             continue
         app = dotted(override.app)
         if app is None:
             continue
         if any(o.dependency == ("n", original[1]) for o in frame.overrides):
             continue
+        replacement = _dependency_twin(given, frame, override.replacement)
+        if replacement is not None:
+            value = replacement[1]
+            _import_from(given, replacement[0], replacement[1], edits)
+        else:
+            text = _override_text(given, frame, override.replacement)
+            if text is None:
+                continue
+            value = f"async_override({text})"
+            edits.add_import("asyncshift", "async_override")
         edits.insert_after(
-            override.line,
-            [statement(f"{app}.dependency_overrides[{original[1]}] = {replacement[1]}\n")],
+            override.line, [statement(f"{app}.dependency_overrides[{original[1]}] = {value}\n")]
         )
         _import_from(given, original[0], original[1], edits)
-        _import_from(given, replacement[0], replacement[1], edits)
+
+
+def _override_text(given: StepInput, frame: Frame, replacement: Expr) -> str | None:
+    """The replacement as written, when it is a function of the repository that takes no
+    parameters (FastAPI fills a dependency's parameters; async_override's wrapper has none)."""
+    name = dotted(replacement)
+    targets = given.model.targets(given.path, frame, replacement)
+    if name is None or len(targets) != 1:
+        return None
+    target = given.model.frames[targets[0]][1]
+    if target.params or target.is_async:
+        return None
+    return name

@@ -219,3 +219,206 @@ def test_twin_names_come_from_the_configuration_when_given(tmp_path: Path) -> No
     assert "AsyncSessionLocal = async_sessionmaker(aengine, expire_on_commit=False)" in text
     assert "async def get_db_async():" in text
     assert main(["apply", STEP, str(tmp_path / "db.py")]) == 0
+
+
+def test_no_twin_for_a_session_class_on_an_engine_it_cannot_resolve() -> None:
+    check_noop(
+        STEP,
+        {
+            "db.py": """\
+            from sqlmodel import Session
+
+
+            def get_session(engine):
+                with Session(engine) as session:
+                    yield session
+
+
+            def get_other(bind):
+                with Session(bind=bind, info={"x": 1}) as session:
+                    yield session
+            """
+        },
+    )
+
+
+def test_a_session_class_dependency_twin_follows_the_engine_when_it_runs() -> None:
+    check_transformed(
+        STEP,
+        {
+            "main.py": """\
+            from sqlmodel import Session, create_engine
+
+            engine = create_engine("sqlite:///database.db")
+
+
+            def get_session():
+                with Session(engine, autoflush=False) as session:
+                    yield session
+            """
+        },
+        {
+            "main.py": """\
+            from sqlmodel import Session, create_engine
+            from asyncshift import async_engine_from, async_twin
+            from sqlmodel.ext.asyncio.session import AsyncSession
+
+            engine = create_engine("sqlite:///database.db")
+            async_engine = async_engine_from(engine)
+
+
+            def get_session():
+                with Session(engine, autoflush=False) as session:
+                    yield session
+
+
+            async def get_async_session():
+                async with AsyncSession(async_twin(engine), autoflush=False, expire_on_commit=False) as session:
+                    yield session
+            """  # noqa: E501 - the twin as the step writes it
+        },
+    )
+
+
+ALT_MAIN = """\
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy.orm import Session
+
+from .database import SessionLocal
+
+app = FastAPI()
+
+
+@app.middleware("http")
+async def db_session_middleware(request: Request, call_next):
+    try:
+        request.state.db = SessionLocal()
+        response = await call_next(request)
+    finally:
+        request.state.db.close()
+    return response
+
+
+def get_db(request: Request):
+    return request.state.db
+"""
+DATABASE = """\
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from asyncshift import async_engine_from
+
+engine = create_engine("sqlite:///app.db")
+async_engine = async_engine_from(engine)
+SessionLocal = sessionmaker(bind=engine)
+AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=False)
+"""
+
+
+def test_a_request_state_dependency_gets_the_twin_of_what_its_middleware_stores() -> None:
+    # Two apps in two packages, each with its own sessionmaker: neither sees the other's store.
+    files = {
+        f"{package}/{name}": text
+        for package in ("one", "two")
+        for name, text in (("__init__.py", ""), ("database.py", DATABASE), ("main.py", ALT_MAIN))
+    }
+    twin = (
+        "\n\nasync def get_async_db():\n"
+        "    async with AsyncSessionLocal() as session:\n"
+        "        yield session\n"
+    )
+    after = {
+        path: text.replace(
+            "from .database import SessionLocal\n",
+            "from .database import SessionLocal\nfrom one.database import AsyncSessionLocal\n"
+            if path.startswith("one")
+            else "from .database import SessionLocal\nfrom two.database import AsyncSessionLocal\n",
+        )
+        + twin
+        if path.endswith("main.py")
+        else text
+        for path, text in files.items()
+    }
+    check_transformed(STEP, files, after)
+
+
+def test_no_request_state_twin_when_the_stores_disagree() -> None:
+    other = ALT_MAIN.replace(
+        "    return request.state.db\n",
+        "    return request.state.db\n\n\n"
+        "@app.middleware('http')\n"
+        "async def replica(request: Request, call_next):\n"
+        "    request.state.db = ReplicaSession()\n"
+        "    return await call_next(request)\n",
+    ).replace("import SessionLocal", "import ReplicaSession, SessionLocal")
+    database = DATABASE + "ReplicaSession = sessionmaker(bind=engine)\n"
+    check_noop(STEP, {"app/__init__.py": "", "app/database.py": database, "app/main.py": other})
+
+
+def test_a_test_override_by_a_closure_gets_async_override_of_it() -> None:
+    main = """\
+    from fastapi import FastAPI
+    from sqlmodel import Session, create_engine
+    from asyncshift import async_engine_from, async_twin
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    engine = create_engine("sqlite:///database.db")
+    async_engine = async_engine_from(engine)
+    app = FastAPI()
+
+
+    def get_session():
+        with Session(engine) as session:
+            yield session
+
+
+    async def get_async_session():
+        async with AsyncSession(async_twin(engine), expire_on_commit=False) as session:
+            yield session
+    """
+    test = """\
+    from app.main import app, get_session
+
+
+    def test_create_hero(session):
+        def get_session_override():
+            return session  # the fixture's session
+
+        app.dependency_overrides[get_session] = get_session_override
+        assert app
+
+
+    def test_with_parameters(session):
+        def override(request):
+            return session
+
+        app.dependency_overrides[get_session] = override
+    """
+    check_transformed(
+        STEP,
+        {"app/__init__.py": "", "app/main.py": main, "tests/test_main.py": test},
+        {
+            "app/__init__.py": "",
+            "app/main.py": main,
+            "tests/test_main.py": """\
+            from app.main import app, get_async_session, get_session
+            from asyncshift import async_override
+
+
+            def test_create_hero(session):
+                def get_session_override():
+                    return session  # the fixture's session
+
+                app.dependency_overrides[get_session] = get_session_override
+                app.dependency_overrides[get_async_session] = async_override(get_session_override)
+                assert app
+
+
+            def test_with_parameters(session):
+                def override(request):
+                    return session
+
+                app.dependency_overrides[get_session] = override
+            """,
+        },
+    )
