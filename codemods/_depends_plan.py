@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import ast
 
-from asyncshift.model import types as t
 from asyncshift.model.records import Frame
 from asyncshift.model.repo import RepoModel
 
-from ._async_body import Positions, Rewrite, Use, own_nodes
+from ._async_body import Positions, Use
 from ._files import expr_of, function_node, source_of
 from ._legacy import adapt_finds, legacy_problem
 from ._plan_body import plan_body
 from ._plans import Plan
 from ._session_params import imported_from, session_params
-from ._twins import global_origin, twin_name
+from ._with_blocks import with_blocks
 
 OFFLOADERS = {
     "starlette.concurrency.run_in_threadpool",
@@ -55,7 +54,7 @@ def _plan(model: RepoModel, path: str, frame: Frame, fq: str) -> Plan | None:
     plan = Plan(fq, path, frame.qualname, node.lineno, role)
     positions = Positions(source_of(model, path))
     sessions = session_params(model, path, frame, node, plan, positions)
-    binders = _with_blocks(model, path, frame, node, plan, positions)
+    binders = with_blocks(model, path, frame, node, plan, positions)
     sessions += [b.id for b in binders]
     if not sessions:
         return None
@@ -112,47 +111,3 @@ def _offloaded(
     if isinstance(call.func, ast.Name):
         plan.unused.update(imported_from(model, path, call.func.id))
     plan.imports.add(("asyncshift", "adapt"))
-
-
-def _with_blocks(
-    model: RepoModel,
-    path: str,
-    frame: Frame,
-    node: ast.FunctionDef,
-    plan: Plan,
-    positions: Positions,
-) -> list[ast.Name]:
-    """``with SessionLocal() as db:`` in async code: the block opens the async twin instead."""
-    names: list[ast.Name] = []
-    for statement in own_nodes(node):
-        if not isinstance(statement, ast.With):
-            continue
-        for item in statement.items:
-            call = item.context_expr
-            if not (isinstance(call, ast.Call) and isinstance(item.optional_vars, ast.Name)):
-                continue
-            func = expr_of(call.func)
-            if model.types(path, frame, func) != {t.SYNC_FACTORY} or call.args or call.keywords:
-                continue
-            origin = global_origin(model, path, frame, func)
-            if origin is None:
-                continue
-            file, name = origin
-            twin = twin_name(name, model)
-            if twin not in model.files[file].module_frame.locals:
-                plan.refuse(statement.lineno, f"{name} has no async twin `{twin}` yet")
-                continue
-            if len(statement.items) != 1:
-                plan.refuse(statement.lineno, "a `with` of several items")
-                continue
-            text = ast.get_source_segment(source_of(model, path), call.func) or name
-            new = text[: -len(name)] + twin if text.endswith(name) else twin
-            plan.rewrites.append(positions.rewrite(call.func, "replace", new))
-            plan.rewrites.append(
-                Rewrite(positions.start(statement), positions.end(statement), "async-with")
-            )
-            if isinstance(call.func, ast.Name) and file != path:
-                plan.imports.add((model.module_of(file), twin))
-                plan.unused.update(imported_from(model, path, call.func.id))
-            names.append(item.optional_vars)
-    return names

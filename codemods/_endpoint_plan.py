@@ -21,6 +21,7 @@ from ._files import fact_for, function_node, source_of
 from ._plan_body import plan_body
 from ._plans import Plan
 from ._session_params import session_params
+from ._with_blocks import with_blocks
 
 ROUNDS = 6
 
@@ -150,6 +151,8 @@ def _plan(model: RepoModel, fq: str, role: str, converted: set[str]) -> Plan | N
     plan = Plan(fq, path, frame.qualname, node.lineno, role)
     positions = Positions(source_of(model, path))
     sessions = session_params(model, path, frame, node, plan, positions)
+    binders = with_blocks(model, path, frame, node, plan, positions)
+    sessions += [b.id for b in binders]
     takes_converted = any(dep in converted for _, dep in model.routes.dependencies_of(path, frame))
     if not sessions and not takes_converted and plan.problem is None:
         return None  # takes no session: not this step's
@@ -158,5 +161,5 @@ def _plan(model: RepoModel, fq: str, role: str, converted: set[str]) -> Plan | N
     if any(isinstance(n, ast.Yield | ast.YieldFrom | ast.Await) for n in own_nodes(node)):
         plan.refuse(node.lineno, "a generator: step 4 (depends) converts those")
         return plan
-    plan_body(model, path, frame, node, plan, sessions)
+    plan_body(model, path, frame, node, plan, sessions, frozenset(binders))
     return plan

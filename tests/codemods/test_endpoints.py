@@ -445,3 +445,90 @@ def test_a_dependency_stays_sync_when_a_consumer_left_sync_walks_what_it_returns
     assert any(
         "dependency current_user left as it is: a consumer" in r for r in reports(STEP, files)
     )
+
+
+def test_an_endpoint_that_opens_its_own_session_opens_the_async_twin() -> None:
+    before = service(
+        """\
+        from fastapi import APIRouter
+        from sqlalchemy.orm import Session
+
+        from app import db
+        from app.db import SessionLocal, engine
+        from app.models import User
+
+        router = APIRouter()
+
+
+        @router.get("/users/{user_id}")
+        def read_user(user_id: int):
+            with Session(engine) as session:  # one per request
+                return {"name": session.get(User, user_id).name}
+
+
+        @router.post("/users")
+        def create_user(name: str):
+            with db.SessionLocal() as session:
+                session.add(User(name=name))
+                session.commit()
+            return {"ok": True}
+        """
+    )
+    after = {
+        **before,
+        "app/routes.py": """\
+        from fastapi import APIRouter
+
+        from app import db
+        from app.db import SessionLocal, engine
+        from app.models import User
+        from asyncshift import async_twin
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        router = APIRouter()
+
+
+        @router.get("/users/{user_id}")
+        async def read_user(user_id: int):
+            async with AsyncSession(async_twin(engine), expire_on_commit=False) as session:  # one per request
+                return {"name": (await session.get(User, user_id)).name}
+
+
+        @router.post("/users")
+        async def create_user(name: str):
+            async with db.AsyncSessionLocal() as session:
+                session.add(User(name=name))
+                await session.commit()
+            return {"ok": True}
+        """,  # noqa: E501 - as the step writes it
+    }
+    check_transformed(STEP, before, after)
+
+
+def test_an_own_session_on_an_engine_it_cannot_resolve_is_refused() -> None:
+    files = service(
+        """\
+        from fastapi import APIRouter
+        from sqlalchemy.orm import Session
+
+        from app.db import engine
+
+        router = APIRouter()
+
+
+        def pick(name):
+            return engine
+
+
+        @router.get("/count")
+        def count(name: str):
+            with Session(pick(name)) as session:
+                return session.scalar("select count(*) from users")
+        """
+    )
+    check_noop(STEP, files)
+    assert reports(STEP, files) == [
+        "app/routes.py: line 15: endpoint count left as it is: opens a session on an engine "
+        "the model could not resolve to a module's engine (or with settings the async session "
+        "does not take as written)"
+    ]
