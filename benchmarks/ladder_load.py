@@ -47,11 +47,11 @@ How to read the table (and the JSON, and the PNG):
   low ``srv CPU`` is someone else's load). If the clients use close to a whole core each, they,
   not the server, may be the limit; near 100 % busy, the machine is.
 
-``step-4`` keeps the service's loading strategy: its response model still lazy-loads, now on
-the async driver inside ``validate_in_bridge``, 1 + limit + 3 x limit queries a page, where the
-hand-written service runs 3 whatever the page size. Its ratio to ``hand-written`` therefore
-shrinks as ``--limit`` grows; it is the price of not rewriting the queries, not of the bridge
-alone.
+``step-4`` keeps the service's queries: its response model still reads ``items`` and ``tags``
+the endpoint never loaded, now inside ``validate_in_bridge``, which loads them a level at a time
+before validating (one query per relationship for the whole page, over the foreign key): 3
+queries a page, as the hand-written service's ``selectinload``. What is left between them is
+per-request CPU: the bridge's greenlet hops, the second validation pass, the scope middleware.
 
 The legacy variant is expected to stall (F2): with more requests than FastAPI's thread pool has
 tokens (40), every token can end up held by an endpoint waiting for a pool connection, while the

@@ -7,8 +7,10 @@ from plain code, which fails (``MissingGreenlet``, or ``LazyLoadOutsideAdapterEr
 adapt() has seen the session). The codemod rewrites ``return value`` in such endpoints into
 ``return await validate_in_bridge(ResponseModel, value)``: the same validation FastAPI runs
 (from attributes), done inside ``greenlet_spawn`` -- the greenlet ``AsyncSession.run_sync``
-uses -- so those loads run on the async driver. FastAPI then re-validates the pydantic
-instances it gets back, which reads no ORM attribute and so does no I/O.
+uses -- so those loads run on the async driver. What the response model reads that is not
+loaded yet is first loaded a level at a time, one query per relationship for all the objects
+(``_preload``), not one per object. FastAPI then re-validates the pydantic instances it gets
+back, which reads no ORM attribute and so does no I/O.
 
 pydantic and Starlette are imported on first use: ``import asyncshift`` stays free of the web
 stack (tests/runtime/test_bridge_import_cost.py).
@@ -21,6 +23,8 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.util import greenlet_spawn
+
+from asyncshift._preload import preload
 
 __all__ = ["validate_in_bridge"]
 
@@ -42,8 +46,13 @@ async def validate_in_bridge(response_model: Any, value: Any) -> Any:
         return value
     validator = _validator(response_model)
     error = _validation_error()
+
+    def load_and_validate(value: Any) -> Any:
+        preload(response_model, value)
+        return validator(value)
+
     try:
-        return await greenlet_spawn(validator, value)
+        return await greenlet_spawn(load_and_validate, value)
     except error:
         return value
 

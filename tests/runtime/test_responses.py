@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI
 from fastapi.exceptions import ResponseValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ForeignKey, String, create_engine, select
+from sqlalchemy import ForeignKey, String, create_engine, event, select
 from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -344,3 +344,42 @@ async def test_validators_are_cached_per_model_and_built_each_time_when_unhashab
         for _ in range(2):
             assert (await validate_in_bridge(unhashable, user)).model_dump() == BOB
         assert _cached_validator.cache_info().hits == hits + 1
+
+
+async def test_what_the_model_reads_loads_a_level_at_a_time_not_an_object_at_a_time(
+    engine: AsyncEngine,
+) -> None:
+    async with AsyncSession(engine) as db:  # more users with items: lazy loads would be 1 + 4 + 5
+        db.add_all(
+            [
+                User(id=3, name="cy", items=[Item(id=3, title="loom", tags=[Tag(id=3, name="x")])]),
+                User(id=4, name="di", items=[Item(id=4, title="lamp"), Item(id=5, title="pen")]),
+            ]
+        )
+        await db.commit()
+    selects: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as db:
+            users = list((await db.scalars(select(User).order_by(User.id))).all())
+            ada = users[0]
+            ada.name = "ada (renamed, not flushed)"
+            answer = await validate_in_bridge(list[UserOut], users)
+            expected_ada = {**ADA, "name": "ada (renamed, not flushed)"}
+            assert [u.model_dump() for u in answer][:2] == [expected_ada, BOB]
+            assert answer[3].model_dump()["items"] == [
+                {"title": "lamp", "tags": []},
+                {"title": "pen", "tags": []},
+            ]
+            # users; their items by owner_id; those items' tags by item_id
+            assert len(selects) == 1 + 1 + 1, selects
+            # Loading overwrote nothing (autoflush sent the change first, as the lazy load would
+            # have).
+            assert ada.name == "ada (renamed, not flushed)"
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
