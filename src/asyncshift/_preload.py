@@ -124,11 +124,14 @@ def _children(group: list[Any], attribute: str) -> list[Any]:
 
 
 def _members(value: Any) -> list[Any]:
-    if value is None or isinstance(value, str | bytes | dict):
-        return []
-    if isinstance(value, Iterable):
-        return [v for v in value if inspect(v, raiseerr=False) is not None]
-    return [value] if inspect(value, raiseerr=False) is not None else []
+    # Containers that can be read twice only: a generator read here would reach pydantic empty.
+    if isinstance(value, list | tuple | set | frozenset):
+        return [v for v in value if _is_mapped_object(v)]
+    return [value] if _is_mapped_object(value) else []
+
+
+def _is_mapped_object(value: Any) -> bool:
+    return not isinstance(value, type) and inspect(value, raiseerr=False) is not None
 
 
 # -- what a response model reads ----------------------------------------------------------------

@@ -121,3 +121,11 @@ async def test_a_single_object_is_left_to_its_own_lazy_load(engine: AsyncEngine)
         club = await db.get(Club, 1)
         answer = await validate_in_bridge(ClubOut, club)
     assert [p.name for p in answer.people] == ["ann", "ben"]
+
+
+async def test_a_generator_is_left_for_pydantic_to_read(engine: AsyncEngine) -> None:
+    async with AsyncSession(engine) as db:
+        clubs = (await db.scalars(select(Club).order_by(Club.id))).all()
+        answer = await validate_in_bridge(list[ClubOut], (club for club in clubs))
+    assert [c.name for c in answer] == ["chess", "go", "rowing"]
+    assert [p.name for p in answer[2].people] == ["ben", "cat"]
