@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import MANYTOONE, ONETOMANY, object_session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import UnmappedColumnError
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression
 
@@ -97,8 +98,11 @@ def _load_related_directly(
     ):
         return False
     local, remote = relationship.local_remote_pairs[0]
-    owner_key = relationship.parent.get_property_by_column(local).key
-    related_key = relationship.mapper.get_property_by_column(remote).key
+    try:
+        owner_key = relationship.parent.get_property_by_column(local).key
+        related_key = relationship.mapper.get_property_by_column(remote).key
+    except UnmappedColumnError:
+        return False  # a join over a column no attribute holds: selectinload knows how
     values = {getattr(owner, owner_key) for owner in owners} - {None}
     statement = select(relationship.mapper).where(remote.in_(values))
     if relationship.order_by:
