@@ -12,6 +12,7 @@ is in guides/engines.md.
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from typing import Any
 
@@ -41,6 +42,7 @@ logger = logging.getLogger("asyncshift")
 # Where an engine keeps the twin async_twin() hands out: on the engine itself, so the twin lives
 # exactly as long as the engine it mirrors.
 _FIRST_TWIN = "_asyncshift_first_twin"
+_TWIN_LOCK = threading.Lock()
 
 # backend -> sync drivers it replaces (None: the backend's default driver) -> async driver
 _MYSQL_SYNC = {None, "pymysql", "mysqldb", "mysqlconnector", "mariadbconnector"}
@@ -312,7 +314,8 @@ def async_twin(engine: Engine) -> AsyncEngine:
         return checked
     twin = getattr(checked, _FIRST_TWIN, None)
     if twin is None:
-        twin = async_engine_from(checked)
+        with _TWIN_LOCK:  # two first requests at once (threads) must not make two pools
+            twin = getattr(checked, _FIRST_TWIN, None) or async_engine_from(checked)
     assert isinstance(twin, AsyncEngine)
     return twin
 

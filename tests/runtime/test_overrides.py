@@ -8,7 +8,9 @@ test's session). The test's session is the fixture's sync ``Session``; the endpo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -194,3 +196,18 @@ async def test_async_twin_is_the_first_twin_and_follows_a_swapped_engine(
         await first.dispose()
     with pytest.raises(TypeError, match="async_twin"):
         async_twin("sqlite://")  # type: ignore[arg-type]
+
+
+async def test_async_twin_makes_one_twin_when_threads_ask_first_at_once(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/race.sqlite")
+    barrier = threading.Barrier(8)
+
+    def ask() -> AsyncEngine:
+        barrier.wait()
+        return async_twin(engine)
+
+    with ThreadPoolExecutor(8) as pool:
+        twins = list(pool.map(lambda _: ask(), range(8)))
+    assert len({id(twin) for twin in twins}) == 1
+    await twins[0].dispose()
+    engine.dispose()
