@@ -12,9 +12,7 @@ from asyncshift.model.repo import RepoModel
 from ._async_body import Positions, Rewrite, dotted
 from ._files import expr_of
 from ._plans import Plan
-from ._twins import twin_name
-
-SQLMODEL_ASYNC = "sqlmodel.ext.asyncio.session"
+from ._twins import async_session_module, twin_name
 
 
 def session_params(
@@ -131,11 +129,10 @@ def _param_renames(
         names = model.external_names(path, module, expr_of(node))
         if not names & t.SYNC_SESSION_CLASSES:
             return False
-        sqlmodel = any(n.startswith("sqlmodel") for n in names)
         if isinstance(node, ast.Name):
             unused.update(imported_from(model, path, node.id))
         rewrites.append(positions.rewrite(node, "replace", "AsyncSession"))
-        imports.add((SQLMODEL_ASYNC if sqlmodel else "sqlalchemy.ext.asyncio", "AsyncSession"))
+        imports.add((async_session_module(names), "AsyncSession"))
         return True
 
     if default is not None:

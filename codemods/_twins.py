@@ -79,8 +79,12 @@ def factory_has_twin(model: RepoModel, file: str, name: str) -> bool:
     return found is not None and found[1] is not None
 
 
-SQLMODEL_ASYNC = "sqlmodel.ext.asyncio.session"
-SQLALCHEMY_ASYNC = "sqlalchemy.ext.asyncio"
+def async_session_module(sync_class_names: set[str]) -> str:
+    """Where the ``AsyncSession`` matching a sync session class lives: SQLModel's for
+    SQLModel's ``Session`` (the endpoints await its ``exec``), SQLAlchemy's otherwise."""
+    if any(name.startswith("sqlmodel") for name in sync_class_names):
+        return "sqlmodel.ext.asyncio.session"
+    return "sqlalchemy.ext.asyncio"
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ def dependency_opener(model: RepoModel, path: str, frame: Frame) -> Opener | Non
         return None
     if not frame.yields:
         return _from_request_state(model, path, frame)
-    makers = [c for c in frame.calls if _makes_session(model, path, frame, c)]
+    makers = [c for c in frame.calls if opens_session(model, path, frame, c.expr[1])]
     if len(makers) != 1:
         return None
     made = model.types(path, frame, makers[0].expr[1])
@@ -121,15 +125,11 @@ def dependency_opener(model: RepoModel, path: str, frame: Frame) -> Opener | Non
     return session_class_opener(model, path, frame, makers[0].expr)
 
 
-def dependency_factory(model: RepoModel, path: str, frame: Frame) -> bool:
-    """Whether the dependency gets an async twin (see ``dependency_opener``)."""
-    return dependency_opener(model, path, frame) is not None
-
-
-def _makes_session(model: RepoModel, path: str, frame: Frame, call: CallFact) -> bool:
-    if model.types(path, frame, call.expr[1]) == {t.SYNC_FACTORY}:
+def opens_session(model: RepoModel, path: str, frame: Frame, func: Expr) -> bool:
+    """Whether calling ``func`` opens a sync session: a sessionmaker, or a session class."""
+    if model.types(path, frame, func) == {t.SYNC_FACTORY}:
         return True
-    return bool(model.external_names(path, frame, call.expr[1]) & t.SYNC_SESSION_CLASSES)
+    return bool(model.external_names(path, frame, func) & t.SYNC_SESSION_CLASSES)
 
 
 def factory_opener(model: RepoModel, path: str, file: str, name: str) -> Opener | None:
@@ -168,8 +168,7 @@ def session_class_opener(model: RepoModel, path: str, frame: Frame, expr: Expr) 
     if not any(k.startswith("expire_on_commit=") for k in keywords):
         # After an awaited commit, reading an attribute must not load.
         keywords.append("expire_on_commit=False")
-    names = model.external_names(path, frame, expr[1])
-    module = SQLMODEL_ASYNC if any(n.startswith("sqlmodel") for n in names) else SQLALCHEMY_ASYNC
+    module = async_session_module(model.external_names(path, frame, expr[1]))
     text = f"AsyncSession(async_twin({engine}), {', '.join(keywords)})"
     return Opener(text, ((module, "AsyncSession"), ("asyncshift", "async_twin")))
 
@@ -212,15 +211,22 @@ def related_files(model: RepoModel, path: str) -> set[str]:
     """The files whose code can run in the same process as ``path``'s: those it imports,
     directly or not, and those that import it. (A module in neither cannot touch its
     requests.)"""
+    closures = _import_closures(model)
+    return closures[path] | {other for other, reached in closures.items() if path in reached}
+
+
+def _import_closures(model: RepoModel) -> dict[str, set[str]]:
+    """Every file's imports, directly or not; computed once per repository."""
+    memo = model.memo.get("import-closures")
+    if isinstance(memo, dict):
+        return memo
     graph = _import_graph(model)
-    forward = _closure(graph, path)
-    return forward | {other for other in model.files if path in _closure(graph, other)}
+    closures = {path: _closure(graph, path) for path in model.files}
+    model.memo["import-closures"] = closures
+    return closures
 
 
 def _import_graph(model: RepoModel) -> dict[str, set[str]]:
-    memo = model.memo.get("import-graph")
-    if isinstance(memo, dict):
-        return memo
     graph: dict[str, set[str]] = {}
     for path, facts in model.files.items():
         found: set[str] = set()
@@ -230,7 +236,6 @@ def _import_graph(model: RepoModel) -> dict[str, set[str]]:
                     if value[0] == "imp":
                         found |= _imported(model, path, value)
         graph[path] = found
-    model.memo["import-graph"] = graph
     return graph
 
 

@@ -18,7 +18,7 @@ from ._async_body import Positions, Rewrite, own_nodes
 from ._files import expr_of, source_of
 from ._plans import Plan
 from ._session_params import imported_from
-from ._twins import global_origin, session_class_opener, twin_name
+from ._twins import global_origin, opens_session, session_class_opener, twin_name
 
 
 def with_blocks(
@@ -39,7 +39,7 @@ def with_blocks(
             call = item.context_expr
             if not (isinstance(call, ast.Call) and isinstance(item.optional_vars, ast.Name)):
                 continue
-            if not _opens_session(model, path, frame, call):
+            if not opens_session(model, path, frame, expr_of(call.func)):
                 continue
             if len(statement.items) != 1:
                 plan.refuse(statement.lineno, "a `with` of several items")
@@ -51,13 +51,6 @@ def with_blocks(
             )
             names.append(item.optional_vars)
     return names
-
-
-def _opens_session(model: RepoModel, path: str, frame: Frame, call: ast.Call) -> bool:
-    func = expr_of(call.func)
-    if model.types(path, frame, func) == {t.SYNC_FACTORY}:
-        return True
-    return bool(model.external_names(path, frame, func) & t.SYNC_SESSION_CLASSES)
 
 
 def _open_twin(

@@ -13,9 +13,7 @@ from asyncshift.runner.steps import Report, StepInput, Transformed, step
 from ._edits import Edits, statement
 from ._requirements import dependency_edits
 from ._twins import (
-    SQLALCHEMY_ASYNC,
-    SQLMODEL_ASYNC,
-    dependency_factory,
+    async_session_module,
     dependency_opener,
     engine_bindings,
     factory_bindings,
@@ -152,7 +150,10 @@ def _dependency_twin(
         return None  # not a session dependency: a twin by name would be a guess
     twin = twin_name(target.name, given.model)
     made = model.files[path].module_frame.locals.get(twin, [])
-    if any(value[0] == "def" for value in made) or dependency_factory(model, path, target):
+    if (
+        any(value[0] == "def" for value in made)
+        or dependency_opener(model, path, target) is not None
+    ):
         return path, twin
     return None
 
@@ -187,10 +188,8 @@ def _aliases(given: StepInput, module: Frame, edits: Edits) -> None:
             line,
             [statement(f"{twin} = {head}[AsyncSession, {depends_name}({dependency_twin})]\n")],
         )
-        sqlmodel = any(
-            n.startswith("sqlmodel") for n in model.external_names(given.path, module, alias[2][0])
-        )
-        edits.add_import(SQLMODEL_ASYNC if sqlmodel else SQLALCHEMY_ASYNC, "AsyncSession")
+        session_class = model.external_names(given.path, module, alias[2][0])
+        edits.add_import(async_session_module(session_class), "AsyncSession")
         _import_from(given, file, dependency_twin, edits)
 
 

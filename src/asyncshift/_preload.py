@@ -172,9 +172,9 @@ def _nested_model(annotation: Any) -> Any:
     arguments = typing.get_args(annotation)
     if origin is typing.Annotated:
         return _nested_model(arguments[0])
-    if origin in (typing.Union, types.UnionType) or origin in (list, set, tuple, frozenset):
-        return next((m for m in map(_nested_model, arguments) if m is not None), None)
-    if isinstance(origin, type) and issubclass(origin, Iterable) and origin not in (str, dict):
+    union = origin in (typing.Union, types.UnionType)
+    container = isinstance(origin, type) and issubclass(origin, Iterable) and origin is not dict
+    if union or container:
         return next((m for m in map(_nested_model, arguments) if m is not None), None)
     return None
 

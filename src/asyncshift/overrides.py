@@ -43,10 +43,11 @@ def async_override(override: Callable[[], Any]) -> Callable[[], AsyncIterator[As
 
     async def async_dependency() -> AsyncIterator[AsyncSession]:
         made = override()
+        generator = inspect.isgenerator(made)
         try:
-            yield _async_session_on(next(made) if inspect.isgenerator(made) else made, override)
+            yield _async_session_on(next(made) if generator else made, override)
         finally:
-            if inspect.isgenerator(made):
+            if generator:
                 made.close()
 
     async_dependency.__name__ = f"async_{getattr(override, '__name__', 'override')}"
